@@ -1,0 +1,657 @@
+// The membership service's verbs, free of gRPC: Perform* for local intents,
+// Query* for reads, input for events from other servers. Every change to a
+// room runs inside that room's serialized storage transaction, and the
+// event, state, memberships, outbox rows and idempotency record commit
+// together before the caller gets an answer.
+import { randomBytes } from 'node:crypto';
+import type { JsonObject } from '@membrane/canonical-json';
+import { encodeCanonicalJson, isJsonObject } from '@membrane/canonical-json';
+import type { AuthEvent, Membership, Pdu, PduSigner, RoomVersion } from '@membrane/events';
+import {
+  buildMembershipTemplate,
+  buildPdu,
+  checkAuthEventsSanity,
+  checkEventAuth,
+  authStateFromEvents,
+  computeEventId,
+  findRoomVersion,
+  getRoomVersion,
+  roomIdFromCreateEventId,
+  serverNameOf,
+  validatePdu,
+} from '@membrane/events';
+import { MatrixError } from '@membrane/matrix-errors';
+import type { MembershipRecord as DecisionRecord, RoomCreationRequest } from '@membrane/membership';
+import {
+  assertInvitable,
+  assertKickable,
+  assertUnbannable,
+  decideForget,
+  decideLeave,
+  planRoomCreation,
+} from '@membrane/membership';
+import {
+  appendLocalEvent,
+  authEventOf,
+  authStateWithCreate,
+  citeStoredEvent,
+  currentAuthState,
+  loadAuthEventsFor,
+  loadPrevEvents,
+  membershipOf,
+  persistAcceptedEvent,
+  generateRoomId,
+} from './room-writer.js';
+import type { EventDraft } from './room-writer.js';
+import type { MembershipRecord, ReadTx, RoomRecord, RoomTx, Storage, StoredMembership } from './storage/index.js';
+
+/** Remote operations the federation gateway performs for us (optional until it is deployed). */
+export interface RemoteMembership {
+  /** Rejects an invite / rescinds a knock through a server in the room; returns the leave event sent. */
+  leave(request: { roomId: string; userId: string; serverNames: readonly string[]; reason?: string; roomVersion: string }): Promise<{ eventJson: string }>;
+}
+
+export interface MembershipCoreOptions {
+  readonly storage: Storage;
+  readonly signer: PduSigner;
+  readonly defaultRoomVersion: string;
+  readonly clock?: () => number;
+  readonly remote?: RemoteMembership;
+  /** Called after a transaction that stored events has committed (wakes output streams). */
+  readonly onCommitted?: () => void;
+}
+
+export interface InputOutcome {
+  readonly eventId: string;
+  readonly accepted: boolean;
+  readonly softFailed: boolean;
+  readonly error?: MatrixError;
+}
+
+export type InputKind = 'send_join' | 'send_leave' | 'send_knock' | 'invite' | 'transaction';
+
+interface IntentOptions {
+  readonly reason?: string | undefined;
+  readonly idempotencyKey?: string | undefined;
+}
+
+export class MembershipCore {
+  private readonly storage: Storage;
+  private readonly signer: PduSigner;
+  private readonly clock: () => number;
+
+  constructor(private readonly options: MembershipCoreOptions) {
+    this.storage = options.storage;
+    this.signer = options.signer;
+    this.clock = options.clock ?? Date.now;
+    getRoomVersion(options.defaultRoomVersion);
+  }
+
+  get serverName(): string {
+    return this.signer.serverName;
+  }
+
+  // ------------------------------------------------------------ Perform
+
+  async createRoom(request: RoomCreationRequest & { roomVersion?: string | undefined; idempotencyKey?: string | undefined }): Promise<{ roomId: string; roomVersion: string }> {
+    this.assertLocalUser(request.creator);
+    const version = this.roomVersionFor(request.roomVersion);
+    const drafts = planRoomCreation(request, version);
+    const idempotencyKey = request.idempotencyKey === undefined ? undefined : JSON.stringify(['createRoom', request.creator, request.idempotencyKey]);
+    if (idempotencyKey !== undefined) {
+      const earlier = await this.storage.read((tx) => tx.getIdempotencyRecord(idempotencyKey));
+      if (earlier !== null) return JSON.parse(earlier.resultJson) as { roomId: string; roomVersion: string };
+    }
+    const [createDraft, ...rest] = drafts as [EventDraft, ...EventDraft[]];
+    const now = this.clock();
+    // v12 rooms are named after their create event, so it is built before the room exists.
+    const create = version.roomIdFromCreateEvent
+      ? buildPdu({ version, proto: protoOf(createDraft), prevEvents: [], authEvents: [], originServerTs: now }, this.signer)
+      : undefined;
+    const roomId = create === undefined ? generateRoomId(this.serverName, randomBytes) : roomIdFromCreateEventId(create.eventId);
+    const result = { roomId, roomVersion: version.id };
+    await this.storage.withRoomTransaction(roomId, async (tx) => {
+      const { created, room } = await tx.createRoom({ roomVersion: version.id, createdTs: now });
+      if (!created) throw MatrixError.unknown('Room ID collision; try again', 500);
+      let current = room;
+      if (create === undefined) {
+        await appendLocalEvent(tx, current, version, createDraft, this.signer, now);
+      } else {
+        await persistAcceptedEvent(tx, current, create.event, create.eventId, this.serverName, now, [create.eventId]);
+      }
+      for (const draft of rest) {
+        current = await this.reloadRoom(tx);
+        if (draft.type === 'm.room.member' && draft.stateKey !== undefined && membershipOf(draft.content) === 'invite') {
+          this.assertLocalInvitee(draft.stateKey);
+        }
+        await appendLocalEvent(tx, current, version, draft, this.signer, now);
+      }
+      if (idempotencyKey !== undefined) await tx.putIdempotencyRecord(idempotencyKey, JSON.stringify(result), now);
+    });
+    this.committed();
+    return result;
+  }
+
+  async join(request: { roomIdOrAlias: string; userId: string; serverNames?: readonly string[]; reason?: string | undefined } & IntentOptions): Promise<{ roomId: string; eventId: string }> {
+    this.assertLocalUser(request.userId);
+    if (request.roomIdOrAlias.startsWith('#')) throw MatrixError.notFound(`Room alias ${request.roomIdOrAlias} not found`);
+    const roomId = request.roomIdOrAlias;
+    return this.changeMembership(roomId, request, async (tx, room, version, current) => {
+      if (current?.membership === 'join') return { roomId, eventId: current.eventId };
+      if (!(await tx.isServerInRoom(roomId, this.serverName))) {
+        throw new MatrixError(501, 'M_UNRECOGNIZED', `Joining rooms on other servers (${roomId}) is not supported yet`);
+      }
+      const appended = await appendLocalEvent(tx, room, version, memberDraft(request.userId, request.userId, 'join', request.reason), this.signer, this.clock());
+      return { roomId, eventId: appended.eventId };
+    });
+  }
+
+  async invite(request: { roomId: string; sender: string; invitee: string } & IntentOptions): Promise<{ eventId: string }> {
+    this.assertLocalUser(request.sender);
+    this.assertLocalInvitee(request.invitee);
+    return this.changeMembership(request.roomId, request, async (tx, room, version) => {
+      const target = await tx.getMembership(room.roomId, request.invitee);
+      if (target?.membership === 'invite') return { eventId: target.eventId };
+      assertInvitable(request.invitee, room.roomId, decisionRecord(target));
+      const appended = await appendLocalEvent(tx, room, version, memberDraft(request.sender, request.invitee, 'invite', request.reason), this.signer, this.clock());
+      return { eventId: appended.eventId };
+    });
+  }
+
+  async leave(request: { roomId: string; userId: string } & IntentOptions): Promise<{ eventId: string; eventCreated: boolean; outOfBand: boolean }> {
+    this.assertLocalUser(request.userId);
+    const outcome = await this.changeMembership(request.roomId, request, async (tx, room, version, current) => {
+      const presence = (await tx.isServerInRoom(room.roomId, this.serverName)) ? 'resident' : 'outsider';
+      const decision = decideLeave(request.userId, room.roomId, decisionRecord(current), presence);
+      switch (decision.kind) {
+        case 'already-left':
+          return { eventId: decision.eventId, eventCreated: false, outOfBand: false, remote: false };
+        case 'send-leave': {
+          const appended = await appendLocalEvent(tx, room, version, memberDraft(request.userId, request.userId, 'leave', request.reason), this.signer, this.clock());
+          await tx.deleteReceivedInvite(request.userId);
+          return { eventId: appended.eventId, eventCreated: true, outOfBand: false, remote: false };
+        }
+        case 'remote-leave':
+          return { eventId: '', eventCreated: false, outOfBand: false, remote: true };
+      }
+    }, false);
+    if (!outcome.remote) return { eventId: outcome.eventId, eventCreated: outcome.eventCreated, outOfBand: outcome.outOfBand };
+    return this.leaveThroughRemote(request);
+  }
+
+  async rejectInvite(request: { roomId: string; userId: string } & IntentOptions): Promise<{ eventId: string; outOfBand: boolean }> {
+    const membership = await this.storage.read((tx) => tx.getMembership(request.roomId, request.userId));
+    if (membership?.membership !== 'invite') throw MatrixError.forbidden(`User ${request.userId} has no invite to room ${request.roomId}`);
+    const result = await this.leave(request);
+    return { eventId: result.eventId, outOfBand: result.outOfBand };
+  }
+
+  async kick(request: { roomId: string; sender: string; target: string } & IntentOptions): Promise<{ eventId: string }> {
+    return this.moderate(request, 'leave', (target, roomId) => assertKickable(request.target, roomId, target));
+  }
+
+  async ban(request: { roomId: string; sender: string; target: string } & IntentOptions): Promise<{ eventId: string }> {
+    return this.moderate(request, 'ban', (target) => (target?.membership === 'ban' ? 'already' : undefined));
+  }
+
+  async unban(request: { roomId: string; sender: string; target: string } & IntentOptions): Promise<{ eventId: string }> {
+    return this.moderate(request, 'leave', (target, roomId) => assertUnbannable(request.target, roomId, target));
+  }
+
+  async forget(request: { roomId: string; userId: string }): Promise<void> {
+    this.assertLocalUser(request.userId);
+    const changed = await this.storage.withRoomTransaction(request.roomId, async (tx) => {
+      const current = await tx.getMembership(request.roomId, request.userId);
+      const decision = decideForget(request.userId, request.roomId, decisionRecord(current));
+      if (decision.kind === 'nothing-to-do') return false;
+      return tx.setForgotten(request.userId, true);
+    });
+    if (changed) this.committed();
+  }
+
+  // ------------------------------------------------------------ Query
+
+  async queryMembership(roomId: string, userId: string): Promise<{ roomKnown: boolean; membership?: MembershipRecord }> {
+    return this.storage.read(async (tx) => {
+      const room = await tx.getRoom(roomId);
+      const membership = await tx.getMembership(roomId, userId);
+      return { roomKnown: room !== null, ...(membership === null ? {} : { membership }) };
+    });
+  }
+
+  async queryRoomState(roomId: string, atEventId?: string): Promise<{ roomVersion: string; stateEventsJson: string[]; members: MembershipRecord[] }> {
+    return this.storage.read(async (tx) => {
+      const room = await this.requireRoom(tx, roomId);
+      const entries = atEventId === undefined ? await tx.getCurrentState(roomId) : await tx.getStateAtEvent(atEventId, 'after');
+      if (entries === null) throw MatrixError.notFound(`No state is known at event ${atEventId ?? ''}`);
+      const events = await tx.getEvents(entries.map((e) => e.eventId));
+      const members = await tx.listRoomMembers(roomId);
+      return {
+        roomVersion: room.roomVersion,
+        stateEventsJson: entries.map((e) => events.get(e.eventId)?.json).filter((j): j is string => j !== undefined),
+        members,
+      };
+    });
+  }
+
+  async queryJoinedRooms(userId: string, memberships: readonly StoredMembership[], includeForgotten: boolean): Promise<MembershipRecord[]> {
+    return this.storage.read((tx) =>
+      tx.listRoomsForUser(userId, {
+        ...(memberships.length === 0 ? {} : { memberships }),
+        forgotten: includeForgotten ? 'include' : 'exclude',
+      }),
+    );
+  }
+
+  async queryEvent(eventId: string): Promise<{ eventJson: string; roomId: string; roomVersion: string; rejected: boolean }> {
+    return this.storage.read(async (tx) => {
+      const event = await tx.getEvent(eventId);
+      if (event === null) throw MatrixError.notFound(`Event ${eventId} not found`);
+      const room = await this.requireRoom(tx, event.roomId);
+      return { eventJson: event.json, roomId: event.roomId, roomVersion: room.roomVersion, rejected: event.rejectedReason !== null };
+    });
+  }
+
+  /** The state at an event (current state when absent) and the auth chain of that state. */
+  async queryStateAndAuthChain(roomId: string, eventId?: string): Promise<{ roomVersion: string; stateEventsJson: string[]; authChainJson: string[]; stateEventIds: string[]; authChainIds: string[] }> {
+    return this.storage.read(async (tx) => {
+      const room = await this.requireRoom(tx, roomId);
+      const entries = eventId === undefined ? await tx.getCurrentState(roomId) : await tx.getStateAtEvent(eventId, 'before');
+      if (entries === null) throw MatrixError.notFound(`No state is known at event ${eventId ?? ''}`);
+      const stateIds = entries.map((e) => e.eventId);
+      const stateEvents = await tx.getEvents(stateIds);
+      const chain = await authChainOf(tx, [...stateEvents.values()].map((e) => JSON.parse(e.json) as Pdu));
+      return {
+        roomVersion: room.roomVersion,
+        stateEventsJson: stateIds.map((id) => stateEvents.get(id)?.json).filter((j): j is string => j !== undefined),
+        stateEventIds: stateIds,
+        authChainJson: chain.map((e) => e.json),
+        authChainIds: chain.map((e) => e.eventId),
+      };
+    });
+  }
+
+  /** The unsigned template of a `make_leave` / `make_join` answer for a remote user. */
+  async buildMembershipTemplate(request: { roomId: string; userId: string; membership: Membership; origin: string; supportedRoomVersions?: readonly string[] }): Promise<{ roomVersion: string; template: JsonObject }> {
+    if (serverNameOf(request.userId) !== request.origin) {
+      throw MatrixError.forbidden(`User ${request.userId} does not belong to server ${request.origin}`);
+    }
+    return this.storage.withRoomTransaction(request.roomId, async (tx) => {
+      const room = await this.requireRoom(tx, request.roomId);
+      const version = getRoomVersion(room.roomVersion);
+      if (request.supportedRoomVersions !== undefined && request.supportedRoomVersions.length > 0 && !request.supportedRoomVersions.includes(version.id)) {
+        throw new MatrixError(400, 'M_INCOMPATIBLE_ROOM_VERSION', `Your homeserver does not support the features required to join this room`, { room_version: version.id });
+      }
+      if (!(await tx.isServerInRoom(room.roomId, this.serverName))) throw MatrixError.notFound(`Room ${room.roomId} is not known to this server`);
+      const current = await tx.getMembership(room.roomId, request.userId);
+      if (request.membership === 'leave' && !(current?.membership === 'join' || current?.membership === 'invite' || current?.membership === 'knock')) {
+        throw MatrixError.forbidden('User is not in the room.');
+      }
+      const content: JsonObject = { membership: request.membership };
+      const draft = { type: 'm.room.member', sender: request.userId, state_key: request.userId, content };
+      const authStored = await loadAuthEventsFor(tx, draft, version);
+      const template = buildMembershipTemplate({
+        version,
+        roomId: room.roomId,
+        userId: request.userId,
+        membership: request.membership,
+        prevEvents: await loadPrevEvents(tx, version),
+        authEvents: authStored.map((e) => citeStoredEvent(e, version)),
+        originServerTs: this.clock(),
+      });
+      // Refuse early what the auth rules would refuse when it comes back signed.
+      const decision = checkEventAuth({ ...(template as unknown as AuthEvent), event_id: '$template' }, await authStateWithCreate(tx, authStored, version), version);
+      if (!decision.allowed) throw MatrixError.forbidden(decision.reason);
+      return { roomVersion: version.id, template };
+    });
+  }
+
+  // ------------------------------------------------------------ Input
+
+  /** Events that arrived over federation; their signatures were checked by the gateway. */
+  async inputEvents(origin: string, kind: InputKind, events: readonly { json: string; roomVersion?: string; strippedStateJson?: readonly string[] }[]): Promise<InputOutcome[]> {
+    const outcomes: InputOutcome[] = [];
+    for (const input of events) outcomes.push(await this.inputEvent(origin, kind, input));
+    if (outcomes.some((o) => o.accepted)) this.committed();
+    return outcomes;
+  }
+
+  private async inputEvent(origin: string, kind: InputKind, input: { json: string; roomVersion?: string; strippedStateJson?: readonly string[] }): Promise<InputOutcome> {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(input.json);
+    } catch {
+      return rejected('', MatrixError.badJson('Event is not valid JSON'));
+    }
+    if (!isJsonObject(parsed)) return rejected('', MatrixError.badJson('Event is not a JSON object'));
+    const roomId = parsed['room_id'];
+    if (typeof roomId !== 'string') return rejected('', MatrixError.badJson('Event has no room_id'));
+    try {
+      return await this.storage.withRoomTransaction(roomId, async (tx) => {
+        const room = await tx.getRoom(roomId);
+        const versionId = room?.roomVersion ?? input.roomVersion;
+        if (versionId === undefined) throw MatrixError.notFound(`Room ${roomId} is not known to this server`);
+        const version = findRoomVersion(versionId);
+        if (version === undefined) throw MatrixError.unsupportedRoomVersion(versionId);
+        const validated = validatePdu(parsed, version);
+        if (!validated.ok) throw new MatrixError(validated.status, validated.errcode, validated.error);
+        const event = validated.event;
+        const eventId = computeEventId(event, version);
+        if (kind === 'invite') return this.acceptInvite(tx, room, version, event, eventId, input.strippedStateJson ?? [], origin);
+        if (room === null) throw MatrixError.notFound(`Room ${roomId} is not known to this server`);
+        return this.acceptRoomEvent(tx, room, version, event, eventId, kind);
+      });
+    } catch (err) {
+      if (err instanceof MatrixError) return rejected(typeof parsed['event_id'] === 'string' ? parsed['event_id'] : '', err);
+      throw err;
+    }
+  }
+
+  private async acceptRoomEvent(tx: RoomTx, room: RoomRecord, version: RoomVersion, event: Pdu, eventId: string, kind: InputKind): Promise<InputOutcome> {
+    const existing = await tx.getEvent(eventId);
+    if (existing !== null) {
+      if (existing.rejectedReason !== null) return rejected(eventId, MatrixError.forbidden(existing.rejectedReason));
+      return { eventId, accepted: true, softFailed: existing.softFailed };
+    }
+    // Auth against the event's own auth events: a failure rejects the event.
+    const citedIds = event.auth_events.map((ref) => (typeof ref === 'string' ? ref : ref[0]));
+    const cited = await tx.getEvents(citedIds);
+    const missing = citedIds.filter((id) => !cited.has(id));
+    if (missing.length > 0) throw MatrixError.forbidden(`Unknown auth events: ${missing.join(', ')}`);
+    const citedAuth = [...cited.values()].map((e) => ({ ...authEventOf(e), rejected: e.rejectedReason !== null }));
+    const createEvent = version.roomIdFromCreateEvent ? await this.createEventOf(tx, room) : undefined;
+    const candidate = { ...event, event_id: eventId } as AuthEvent;
+    const sanity = checkAuthEventsSanity(candidate, citedAuth, version, createEvent);
+    if (!sanity.allowed) throw MatrixError.forbidden(sanity.reason);
+    const byAuthEvents = checkEventAuth(candidate, authStateFromEvents(withCreate(citedAuth, createEvent)), version);
+    if (!byAuthEvents.allowed) throw MatrixError.forbidden(byAuthEvents.reason);
+    // Then against the current state. Membership endpoints answer the remote
+    // server directly, so a failure there is a refusal; in a transaction it
+    // is a soft failure (stored, not applied to state, not relayed).
+    const current = await currentAuthState(tx, event, version);
+    const byCurrentState = checkEventAuth(candidate, withCreateState(current, createEvent), version);
+    if (!byCurrentState.allowed) {
+      if (kind !== 'transaction') throw MatrixError.forbidden(byCurrentState.reason);
+      await tx.insertEvent({
+        eventId,
+        roomId: room.roomId,
+        type: event.type,
+        stateKey: event.state_key ?? null,
+        sender: event.sender,
+        depth: event.depth,
+        originServerTs: event.origin_server_ts,
+        json: encodeCanonicalJson(event),
+        softFailed: true,
+      });
+      return { eventId, accepted: true, softFailed: true };
+    }
+    if (kind === 'send_leave' && !(event.type === 'm.room.member' && membershipOf(event.content) === 'leave')) {
+      throw MatrixError.invalidParam('Not a leave event.');
+    }
+    const extremities = await tx.getForwardExtremities(room.roomId);
+    const prevIds = new Set(event.prev_events.map((ref) => (typeof ref === 'string' ? ref : ref[0])));
+    const newExtremities = [...extremities.filter((id) => !prevIds.has(id)), eventId];
+    await persistAcceptedEvent(tx, room, event, eventId, this.serverName, this.clock(), newExtremities);
+    if (event.type === 'm.room.member' && event.state_key !== undefined) await tx.deleteReceivedInvite(event.state_key);
+    return { eventId, accepted: true, softFailed: false };
+  }
+
+  /** An invite for one of our users to a room on another server (already counter-signed by the gateway). */
+  private async acceptInvite(tx: RoomTx, room: RoomRecord | null, version: RoomVersion, event: Pdu, eventId: string, strippedState: readonly string[], origin: string): Promise<InputOutcome> {
+    const invitee = event.state_key;
+    if (event.type !== 'm.room.member' || invitee === undefined || membershipOf(event.content) !== 'invite') {
+      throw MatrixError.invalidParam('Not an invite event.');
+    }
+    this.assertLocalInvitee(invitee, 'forbidden');
+    const now = this.clock();
+    const known = room ?? (await tx.createRoom({ roomVersion: version.id, createdTs: now })).room;
+    if (await tx.isServerInRoom(known.roomId, this.serverName)) {
+      // We are in the room: the invite is an ordinary room event.
+      return this.acceptRoomEvent(tx, known, version, event, eventId, 'transaction');
+    }
+    const existing = await tx.getMembership(known.roomId, invitee);
+    if (existing?.membership === 'join' || existing?.membership === 'ban') throw MatrixError.forbidden(`User ${invitee} is already ${existing.membership} in the room`);
+    await tx.insertEvent({
+      eventId,
+      roomId: known.roomId,
+      type: event.type,
+      stateKey: invitee,
+      sender: event.sender,
+      depth: event.depth,
+      originServerTs: event.origin_server_ts,
+      json: encodeCanonicalJson(event),
+      outlier: true,
+    });
+    await tx.upsertMembership({ userId: invitee, membership: 'invite', eventId });
+    const servers = [...new Set([origin, serverNameOf(event.sender), ...serversOfStrippedState(strippedState)])].filter(
+      (s): s is string => s !== undefined && s !== this.serverName,
+    );
+    await tx.putReceivedInvite({ userId: invitee, inviteEventJson: encodeCanonicalJson(event), roomVersion: version.id, strippedStateJson: `[${strippedState.join(',')}]`, servers, receivedTs: now });
+    return { eventId, accepted: true, softFailed: false };
+  }
+
+  // ------------------------------------------------------------ helpers
+
+  /**
+   * Leaves a room we are not resident in (reject a remote invite, rescind a
+   * knock): through the remote servers when the gateway is there, otherwise
+   * or when every server fails, by a local out-of-band leave so the user is
+   * never stuck with the invite.
+   */
+  private async leaveThroughRemote(request: { roomId: string; userId: string } & IntentOptions): Promise<{ eventId: string; eventCreated: boolean; outOfBand: boolean }> {
+    const invite = await this.storage.read((tx) => tx.getReceivedInvite(request.roomId, request.userId));
+    const room = await this.storage.read((tx) => tx.getRoom(request.roomId));
+    const roomVersion = invite?.roomVersion ?? room?.roomVersion ?? this.options.defaultRoomVersion;
+    if (this.options.remote !== undefined && invite !== null && invite.servers.length > 0) {
+      try {
+        const sent = await this.options.remote.leave({
+          roomId: request.roomId,
+          userId: request.userId,
+          serverNames: invite.servers,
+          roomVersion,
+          ...(request.reason === undefined ? {} : { reason: request.reason }),
+        });
+        return await this.recordRemoteLeave(request, roomVersion, sent.eventJson, false);
+      } catch {
+        // Every server failed: fall through to the out-of-band leave.
+      }
+    }
+    return this.recordRemoteLeave(request, roomVersion, undefined, true);
+  }
+
+  private async recordRemoteLeave(request: { roomId: string; userId: string; reason?: string | undefined }, roomVersion: string, eventJson: string | undefined, outOfBand: boolean): Promise<{ eventId: string; eventCreated: boolean; outOfBand: boolean }> {
+    const version = getRoomVersion(roomVersion);
+    const result = await this.storage.withRoomTransaction(request.roomId, async (tx) => {
+      const current = await tx.getMembership(request.roomId, request.userId);
+      if (current === null || current.membership === 'leave') return { eventId: current?.eventId ?? '', eventCreated: false, outOfBand: false };
+      let event: Pdu;
+      let eventId: string;
+      if (eventJson !== undefined) {
+        event = JSON.parse(eventJson) as Pdu;
+        eventId = computeEventId(event, version);
+      } else {
+        // Cites only the invite: the leave lives outside the room's DAG.
+        const invite = await tx.getEvent(current.eventId);
+        if (invite === null) throw new Error(`invite ${current.eventId} is not stored`);
+        const cited = citeStoredEvent(invite, version);
+        const built = buildPdu(
+          {
+            version,
+            proto: memberProto(request.roomId, request.userId, request.userId, 'leave', request.reason),
+            prevEvents: [cited],
+            authEvents: [cited],
+            originServerTs: this.clock(),
+          },
+          this.signer,
+        );
+        event = built.event;
+        eventId = built.eventId;
+      }
+      await tx.insertEvent({
+        eventId,
+        roomId: request.roomId,
+        type: 'm.room.member',
+        stateKey: request.userId,
+        sender: request.userId,
+        depth: event.depth,
+        originServerTs: event.origin_server_ts,
+        json: encodeCanonicalJson(event),
+        outlier: true,
+      });
+      await tx.upsertMembership({ userId: request.userId, membership: 'leave', eventId });
+      await tx.deleteReceivedInvite(request.userId);
+      return { eventId, eventCreated: true, outOfBand };
+    });
+    this.committed();
+    return result;
+  }
+
+  private async moderate(
+    request: { roomId: string; sender: string; target: string } & IntentOptions,
+    membership: 'leave' | 'ban',
+    policy: (target: DecisionRecord | undefined, roomId: string) => 'already' | undefined | void,
+  ): Promise<{ eventId: string }> {
+    this.assertLocalUser(request.sender);
+    return this.changeMembership(request.roomId, request, async (tx, room, version) => {
+      const target = await tx.getMembership(room.roomId, request.target);
+      if (policy(decisionRecord(target), room.roomId) === 'already' && target !== null) return { eventId: target.eventId };
+      const appended = await appendLocalEvent(tx, room, version, memberDraft(request.sender, request.target, membership, request.reason), this.signer, this.clock());
+      return { eventId: appended.eventId };
+    });
+  }
+
+  /**
+   * Runs a membership intent in the room's transaction, with the room loaded
+   * (404 when unknown) and the actor's membership, and records its result
+   * under the idempotency key so a retried call returns the same answer.
+   */
+  private async changeMembership<T>(
+    roomId: string,
+    request: IntentOptions & { userId?: string; sender?: string },
+    fn: (tx: RoomTx, room: RoomRecord, version: RoomVersion, current: MembershipRecord | null) => Promise<T>,
+    notify = true,
+  ): Promise<T> {
+    const actor = request.sender ?? request.userId ?? '';
+    const key = request.idempotencyKey === undefined ? undefined : JSON.stringify([actor, roomId, request.idempotencyKey]);
+    const result = await this.storage.withRoomTransaction(roomId, async (tx) => {
+      if (key !== undefined) {
+        const earlier = await tx.getIdempotencyRecord(key);
+        if (earlier !== null) return JSON.parse(earlier.resultJson) as T;
+      }
+      const room = await this.requireRoom(tx, roomId);
+      const version = getRoomVersion(room.roomVersion);
+      const current = await tx.getMembership(roomId, actor);
+      const value = await fn(tx, room, version, current);
+      if (key !== undefined) await tx.putIdempotencyRecord(key, JSON.stringify(value), this.clock());
+      return value;
+    });
+    if (notify) this.committed();
+    return result;
+  }
+
+  private async requireRoom(tx: ReadTx, roomId: string): Promise<RoomRecord> {
+    const room = await tx.getRoom(roomId);
+    if (room === null) throw MatrixError.notFound(`Room ${roomId} is not known to this server`);
+    return room;
+  }
+
+  private async reloadRoom(tx: RoomTx): Promise<RoomRecord> {
+    return this.requireRoom(tx, tx.roomId);
+  }
+
+  private async createEventOf(tx: RoomTx, room: RoomRecord): Promise<(AuthEvent & { rejected?: boolean }) | undefined> {
+    const id = await tx.getCurrentStateEventId(room.roomId, 'm.room.create', '');
+    if (id === null) return undefined;
+    const stored = await tx.getEvent(id);
+    return stored === null ? undefined : { ...authEventOf(stored), rejected: stored.rejectedReason !== null };
+  }
+
+  private roomVersionFor(requested: string | undefined): RoomVersion {
+    const id = requested ?? this.options.defaultRoomVersion;
+    const version = findRoomVersion(id);
+    if (version === undefined) throw MatrixError.unsupportedRoomVersion(id);
+    return version;
+  }
+
+  private assertLocalUser(userId: string): void {
+    if (serverNameOf(userId) !== this.serverName) throw MatrixError.forbidden(`User ${userId} does not belong to this server`);
+  }
+
+  /** Invites of users on other servers need their server's signature (federation /invite): not done here. */
+  private assertLocalInvitee(userId: string, status: 'unsupported' | 'forbidden' = 'unsupported'): void {
+    if (serverNameOf(userId) === this.serverName) return;
+    if (status === 'forbidden') throw MatrixError.forbidden(`User ${userId} does not belong to this server`);
+    throw new MatrixError(501, 'M_UNRECOGNIZED', `Inviting users of other servers (${userId}) is not supported yet`);
+  }
+
+  private committed(): void {
+    this.options.onCommitted?.();
+  }
+}
+
+function protoOf(draft: EventDraft): { type: string; sender: string; content: JsonObject; state_key?: string } {
+  return { type: draft.type, sender: draft.sender, content: draft.content, ...(draft.stateKey === undefined ? {} : { state_key: draft.stateKey }) };
+}
+
+function memberDraft(sender: string, target: string, membership: Membership, reason: string | undefined): EventDraft {
+  const content: JsonObject = { membership };
+  if (reason !== undefined) content['reason'] = reason;
+  return { type: 'm.room.member', sender, stateKey: target, content };
+}
+
+function memberProto(roomId: string, sender: string, target: string, membership: Membership, reason: string | undefined) {
+  const draft = memberDraft(sender, target, membership, reason);
+  return { ...protoOf(draft), room_id: roomId };
+}
+
+function decisionRecord(record: MembershipRecord | null): DecisionRecord | undefined {
+  return record === null ? undefined : { membership: record.membership, eventId: record.eventId, forgotten: record.forgotten };
+}
+
+function rejected(eventId: string, error: MatrixError): InputOutcome {
+  return { eventId, accepted: false, softFailed: false, error };
+}
+
+function withCreate<T extends AuthEvent>(events: readonly T[], create: AuthEvent | undefined): AuthEvent[] {
+  return create === undefined ? [...events] : [create, ...events];
+}
+
+function withCreateState(state: ReturnType<typeof authStateFromEvents>, create: AuthEvent | undefined): ReturnType<typeof authStateFromEvents> {
+  if (create === undefined) return state;
+  return { get: (type, stateKey) => (type === 'm.room.create' && stateKey === '' ? create : state.get(type, stateKey)) };
+}
+
+function serversOfStrippedState(strippedState: readonly string[]): string[] {
+  const servers: string[] = [];
+  for (const json of strippedState) {
+    try {
+      const event = JSON.parse(json) as { sender?: unknown; state_key?: unknown; type?: unknown; content?: { membership?: unknown } };
+      if (typeof event.sender === 'string') {
+        const server = serverNameOf(event.sender);
+        if (server !== undefined) servers.push(server);
+      }
+    } catch {
+      // A malformed stripped-state entry is ignored; it only suggests servers.
+    }
+  }
+  return servers;
+}
+
+/** The auth chain of some events: every event reachable through `auth_events`, oldest first. */
+async function authChainOf(tx: ReadTx, events: readonly Pdu[]): Promise<{ eventId: string; json: string; depth: number }[]> {
+  const seen = new Map<string, { eventId: string; json: string; depth: number }>();
+  let frontier = events.flatMap((e) => e.auth_events.map((ref) => (typeof ref === 'string' ? ref : ref[0])));
+  // Bounded by the number of events in the room; each round loads one layer.
+  while (frontier.length > 0) {
+    const wanted = [...new Set(frontier)].filter((id) => !seen.has(id));
+    if (wanted.length === 0) break;
+    const loaded = await tx.getEvents(wanted);
+    frontier = [];
+    for (const stored of loaded.values()) {
+      seen.set(stored.eventId, { eventId: stored.eventId, json: stored.json, depth: stored.depth });
+      const pdu = JSON.parse(stored.json) as Pdu;
+      frontier.push(...pdu.auth_events.map((ref) => (typeof ref === 'string' ? ref : ref[0])));
+    }
+  }
+  return [...seen.values()].sort((a, b) => a.depth - b.depth || (a.eventId < b.eventId ? -1 : 1));
+}
