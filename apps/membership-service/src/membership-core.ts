@@ -174,7 +174,7 @@ export class MembershipCore {
         case 'remote-leave':
           return { eventId: '', eventCreated: false, outOfBand: false, remote: true };
       }
-    }, false);
+    });
     if (!outcome.remote) return { eventId: outcome.eventId, eventCreated: outcome.eventCreated, outOfBand: outcome.outOfBand };
     return this.leaveThroughRemote(request);
   }
@@ -529,7 +529,6 @@ export class MembershipCore {
     roomId: string,
     request: IntentOptions & { userId?: string; sender?: string },
     fn: (tx: RoomTx, room: RoomRecord, version: RoomVersion, current: MembershipRecord | null) => Promise<T>,
-    notify = true,
   ): Promise<T> {
     const actor = request.sender ?? request.userId ?? '';
     const key = request.idempotencyKey === undefined ? undefined : JSON.stringify([actor, roomId, request.idempotencyKey]);
@@ -545,7 +544,7 @@ export class MembershipCore {
       if (key !== undefined) await tx.putIdempotencyRecord(key, JSON.stringify(value), this.clock());
       return value;
     });
-    if (notify) this.committed();
+    this.committed();
     return result;
   }
 

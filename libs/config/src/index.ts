@@ -1,2 +1,4 @@
 export { loadConfig, validateConfig, applyEnvOverrides, envNameToPath, ConfigError } from './load-config.js';
 export type { LoadConfigOptions } from './load-config.js';
+export { loadOrCreateSigningKey } from './signing-key-file.js';
+export type { LoadedSigningKey } from './signing-key-file.js';

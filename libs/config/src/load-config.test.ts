@@ -64,3 +64,50 @@ describe('environment overrides', () => {
     assert.deepEqual(out, { a: { b: 2 } });
   });
 });
+
+describe('loadOrCreateSigningKey', () => {
+  it('generates a key on first use and reads the same key afterwards', async () => {
+    const { loadOrCreateSigningKey } = await import('./index.js');
+    const { statSync } = await import('node:fs');
+    const dir = mkdtempSync(join(tmpdir(), 'key-test-'));
+    try {
+      const path = join(dir, 'nested', 'signing.key');
+      const first = loadOrCreateSigningKey(path);
+      assert.equal(first.generated, true);
+      assert.equal(statSync(path).mode & 0o777, 0o600);
+      const second = loadOrCreateSigningKey(path);
+      assert.equal(second.generated, false);
+      assert.equal(second.key.keyId, first.key.keyId);
+      assert.deepEqual(second.key.publicKey, first.key.publicKey);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads a key written in the Synapse format by someone else', async () => {
+    const { loadOrCreateSigningKey } = await import('./index.js');
+    const dir = mkdtempSync(join(tmpdir(), 'key-test-'));
+    try {
+      const path = join(dir, 'signing.key');
+      // The spec's test seed (appendices, "Cryptographic Test Vectors").
+      writeFileSync(path, 'ed25519 1 YJDBA9Xnr2sVqXD9Vj7XVUnmFZcZrlw8Md7kMW+3XA1\n');
+      const { key } = loadOrCreateSigningKey(path);
+      assert.equal(key.keyId, 'ed25519:1');
+      assert.equal(Buffer.from(key.publicKey).toString('base64').replace(/=+$/, ''), 'XGX0JRS2Af3be3knz2fBiRbApjm2Dh61gXDJA8kcJNI');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('names the file when it is not a key file', async () => {
+    const { loadOrCreateSigningKey } = await import('./index.js');
+    const dir = mkdtempSync(join(tmpdir(), 'key-test-'));
+    try {
+      const path = join(dir, 'signing.key');
+      writeFileSync(path, 'not a key\n');
+      assert.throws(() => loadOrCreateSigningKey(path), (err: unknown) => err instanceof ConfigError && err.message.includes(path));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

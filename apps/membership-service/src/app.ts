@@ -1,0 +1,98 @@
+// Assembles the membership service from its configuration: storage, signing
+// key, core, gRPC server with health and reflection. `main.ts` is the CLI
+// around it; tests start it in-process the same way.
+import { mkdirSync } from 'node:fs';
+import { pino } from 'pino';
+import type { Logger } from 'pino';
+import { loadOrCreateSigningKey } from '@membrane/config';
+import { MembershipServiceService, RemoteLeaveKind, RemoteMembershipServiceClient, fileDescriptorSet } from '@membrane/proto';
+import { createRpcClient, createRpcServer } from '@membrane/rpc';
+import { encodeVerifyKey } from '@membrane/signing';
+import type { MembershipServiceConfig } from './config.js';
+import { signingKeyPathOf, sqlitePathOf } from './config.js';
+import { CommitNotifier } from './commit-notifier.js';
+import { membershipServiceHandlers } from './grpc-handlers.js';
+import { MembershipCore } from './membership-core.js';
+import type { RemoteMembership } from './membership-core.js';
+import { openStorage } from './storage/index.js';
+import type { StorageConfig } from './storage/index.js';
+
+export interface RunningMembershipService {
+  /** The bound gRPC port. */
+  readonly port: number;
+  readonly address: string;
+  readonly core: MembershipCore;
+  /** Health to NOT_SERVING, drain calls within the grace period, close the database. */
+  stop(): Promise<void>;
+}
+
+export async function startMembershipService(config: MembershipServiceConfig, logger: Logger = pino({ level: config.logLevel })): Promise<RunningMembershipService> {
+  mkdirSync(config.dataDir, { recursive: true });
+  const { key, generated } = loadOrCreateSigningKey(signingKeyPathOf(config));
+  if (generated) logger.info({ keyId: key.keyId, path: signingKeyPathOf(config) }, 'generated a new signing key');
+  logger.info({ keyId: key.keyId, publicKey: encodeVerifyKey(key) }, 'signing key loaded');
+
+  const storageConfig: StorageConfig =
+    config.database.engine === 'sqlite'
+      ? { engine: 'sqlite', path: sqlitePathOf(config) }
+      : {
+          engine: 'postgres',
+          url: config.database.url,
+          ...(config.database.schema === undefined ? {} : { schema: config.database.schema }),
+          ...(config.database.poolSize === undefined ? {} : { poolSize: config.database.poolSize }),
+        };
+  const storage = await openStorage(storageConfig);
+  const notifier = new CommitNotifier();
+  const remote = config.remote === undefined ? undefined : remoteMembershipClient(config.remote.address, config.remote.deadlineMs);
+  const core = new MembershipCore({
+    storage,
+    signer: { serverName: config.serverName, key },
+    defaultRoomVersion: config.defaultRoomVersion,
+    ...(remote === undefined ? {} : { remote }),
+    onCommitted: () => notifier.notify(),
+  });
+
+  const server = createRpcServer({
+    descriptorSet: fileDescriptorSet,
+    logger: { error: (fields, message) => logger.error(fields, message), warn: (fields, message) => logger.warn(fields, message) },
+  });
+  server.add(MembershipServiceService, membershipServiceHandlers({ core, storage, notifier }));
+  const port = await server.start(config.grpc.listen);
+  const host = config.grpc.listen.slice(0, config.grpc.listen.lastIndexOf(':'));
+  const address = `${host}:${port}`;
+  logger.info({ address, serverName: config.serverName, database: storage.engine }, 'membership service listening');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    port,
+    address,
+    core,
+    stop() {
+      stopping ??= (async () => {
+        const { forced } = await server.shutdown(config.shutdownGraceMs);
+        if (forced) logger.warn('calls were still running after the grace period and were cut off');
+        await storage.close();
+        logger.info('membership service stopped');
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** RemoteMembership over the federation gateway's gRPC contract. */
+function remoteMembershipClient(address: string, deadlineMs: number): RemoteMembership {
+  const client = createRpcClient(RemoteMembershipServiceClient, address, { defaultDeadlineMs: deadlineMs });
+  return {
+    async leave(request) {
+      const answer = await client.performRemoteLeave({
+        roomId: request.roomId,
+        userId: request.userId,
+        serverNames: [...request.serverNames],
+        roomVersion: request.roomVersion,
+        kind: RemoteLeaveKind.REJECT_INVITE,
+        ...(request.reason === undefined ? {} : { reason: request.reason }),
+      });
+      return { eventJson: answer.leaveEventJson };
+    },
+  };
+}

@@ -1,0 +1,44 @@
+// Configuration of the membership service: YAML file + MEMBRANE_MEMBERSHIP_*
+// environment variables, validated here. Defaults run on one machine.
+import { join } from 'node:path';
+import { z } from 'zod';
+import { SUPPORTED_ROOM_VERSIONS, DEFAULT_ROOM_VERSION, isValidServerName } from '@membrane/events';
+import { loadConfig } from '@membrane/config';
+
+const schema = z.strictObject({
+  /** This homeserver's name, as in user IDs (`@alice:<serverName>`). */
+  serverName: z.string().refine(isValidServerName, 'must be a valid Matrix server name').default('localhost:8448'),
+  /** Where the SQLite file and a generated signing key live. */
+  dataDir: z.string().min(1).default('.data'),
+  /** Synapse-format signing key file; generated on first start when missing. Default: <dataDir>/signing.key */
+  signingKeyPath: z.string().min(1).optional(),
+  database: z
+    .discriminatedUnion('engine', [
+      z.strictObject({ engine: z.literal('sqlite'), path: z.string().min(1).optional() }),
+      z.strictObject({ engine: z.literal('postgres'), url: z.string().url(), schema: z.string().min(1).optional(), poolSize: z.number().int().positive().optional() }),
+    ])
+    .default({ engine: 'sqlite' }),
+  grpc: z.strictObject({ listen: z.string().min(1).default('127.0.0.1:50051') }).prefault({}),
+  defaultRoomVersion: z.enum(SUPPORTED_ROOM_VERSIONS as [string, ...string[]]).default(DEFAULT_ROOM_VERSION),
+  /** The federation gateway's RemoteMembershipService, for leaving rooms on other servers. */
+  remote: z.strictObject({ address: z.string().min(1), deadlineMs: z.number().int().positive().default(60_000) }).optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** How long SIGTERM waits for calls in flight. */
+  shutdownGraceMs: z.number().int().nonnegative().default(10_000),
+});
+
+export type MembershipServiceConfig = z.output<typeof schema>;
+
+export const ENV_PREFIX = 'MEMBRANE_MEMBERSHIP_';
+
+export function loadMembershipServiceConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): MembershipServiceConfig {
+  return loadConfig(schema, { file, env, envPrefix: ENV_PREFIX });
+}
+
+export function signingKeyPathOf(config: MembershipServiceConfig): string {
+  return config.signingKeyPath ?? join(config.dataDir, 'signing.key');
+}
+
+export function sqlitePathOf(config: MembershipServiceConfig): string {
+  return config.database.engine === 'sqlite' ? (config.database.path ?? join(config.dataDir, 'membership.sqlite')) : '';
+}
