@@ -2,12 +2,10 @@
 // and on PostgreSQL.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { Membership, MembershipServiceClient, RoomPreset } from '@membrane/proto';
@@ -15,49 +13,21 @@ import type { WatchRoomEventsResponse } from '@membrane/proto';
 import { createRpcClient } from '@membrane/rpc';
 import type { RpcClient } from '@membrane/rpc';
 import { MatrixError } from '@membrane/matrix-errors';
+import { startMembershipService } from '@membrane/testing';
 import type { MembershipServiceService } from '@membrane/proto';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 const PG_URL = process.env['MEMBRANE_TEST_PG_URL'] ?? 'postgres://membrane:membrane@127.0.0.1:5432/membrane_test';
 
 interface ServiceProcess {
-  readonly child: ChildProcessWithoutNullStreams;
   readonly address: string;
   readonly client: RpcClient<typeof MembershipServiceService>;
+  stop(): Promise<number | null>;
 }
 
-/** Starts the service and waits (bounded) for its "listening" log line. */
 async function startService(dataDir: string, env: Record<string, string>): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-    env: { ...process.env, MEMBRANE_MEMBERSHIP_DATA_DIR: dataDir, MEMBRANE_MEMBERSHIP_GRPC__LISTEN: '127.0.0.1:0', MEMBRANE_MEMBERSHIP_SERVER_NAME: 'hs.test', ...env },
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const address = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`service did not start within 20 s: ${stderr}`)), 20_000);
-    child.once('exit', (code) => reject(new Error(`service exited with ${code}: ${stderr}`)));
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      const record = JSON.parse(line) as { msg?: string; address?: string };
-      if (record.msg === 'membership service listening' && record.address !== undefined) {
-        clearTimeout(timer);
-        resolve(record.address);
-      }
-    });
-  });
-  return { child, address, client: createRpcClient(MembershipServiceClient, address, { defaultDeadlineMs: 10_000 }) };
-}
-
-async function stopService(service: ServiceProcess): Promise<number | null> {
-  if (service.child.exitCode !== null) return service.child.exitCode;
-  const exited = new Promise<number | null>((resolve) => service.child.once('exit', (code) => resolve(code)));
-  service.child.kill('SIGTERM');
-  const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 15_000).unref());
-  const result = await Promise.race([exited, timeout]);
-  if (result === 'timeout') {
-    service.child.kill('SIGKILL');
-    throw new Error('service did not stop within 15 s of SIGTERM');
-  }
-  return result;
+  const app = await startMembershipService(dataDir, env);
+  return { address: app.address, stop: () => app.stop(), client: createRpcClient(MembershipServiceClient, app.address, { defaultDeadlineMs: 10_000 }) };
 }
 
 function behavesLikeAMembershipService(engine: 'sqlite' | 'postgres'): void {
@@ -76,7 +46,7 @@ function behavesLikeAMembershipService(engine: 'sqlite' | 'postgres'): void {
     });
 
     after(async () => {
-      if (service !== undefined) await stopService(service).catch(() => undefined);
+      if (service !== undefined) await service.stop().catch(() => undefined);
       if (engine === 'postgres') {
         const { default: pg } = await import('pg');
         const client = new pg.Client({ connectionString: PG_URL });
@@ -165,7 +135,7 @@ function behavesLikeAMembershipService(engine: 'sqlite' | 'postgres'): void {
       health.close();
       // HealthCheckResponse { status = 1 (SERVING) }: field 1, varint 1.
       assert.deepEqual([...status], [0x08, 0x01]);
-      assert.equal(await stopService(service), 0);
+      assert.equal(await service.stop(), 0);
     });
   });
 }
