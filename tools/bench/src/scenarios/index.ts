@@ -1,9 +1,18 @@
 // Every benchmark scenario, in the order they run.
 import type { BenchResult } from '../harness.js';
+import { benchCanonicalJson } from './canonical-json.js';
+import { benchEvents } from './events.js';
+import { benchMembershipService } from './membership-service.js';
+import { benchSigning } from './signing.js';
 
 export interface Scenario {
   readonly name: string;
   run(): BenchResult[] | Promise<BenchResult[]>;
 }
 
-export const scenarios: readonly Scenario[] = [];
+export const scenarios: readonly Scenario[] = [
+  { name: 'canonical-json', run: benchCanonicalJson },
+  { name: 'signing', run: benchSigning },
+  { name: 'events', run: benchEvents },
+  { name: 'membership-service', run: benchMembershipService },
+];

@@ -1,0 +1,65 @@
+// `npm start`: the whole stack on one machine, each app its own process on
+// loopback, SQLite and generated keys under .data/. Ctrl-C stops everything.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { AppName, AppProcess } from '@membrane/testing';
+import { REPO_ROOT, startApp } from '@membrane/testing';
+
+const dataDir = resolve(process.env['MEMBRANE_DATA_DIR'] ?? `${REPO_ROOT}.data`);
+const serverName = process.env['MEMBRANE_SERVER_NAME'] ?? 'localhost:8448';
+const grpcAddress = process.env['MEMBRANE_GRPC_ADDRESS'] ?? '127.0.0.1:50051';
+
+interface Part {
+  readonly app: AppName;
+  readonly readyMessage: string;
+  readonly env: Record<string, string>;
+}
+
+const parts: Part[] = [
+  {
+    app: 'membership-service',
+    readyMessage: 'membership service listening',
+    env: {
+      MEMBRANE_MEMBERSHIP_DATA_DIR: dataDir,
+      MEMBRANE_MEMBERSHIP_SERVER_NAME: serverName,
+      MEMBRANE_MEMBERSHIP_GRPC__LISTEN: grpcAddress,
+    },
+  },
+];
+
+const running: AppProcess[] = [];
+let stopping = false;
+
+async function stopAll(code: number): Promise<never> {
+  stopping = true;
+  await Promise.allSettled(running.map((p) => p.stop()));
+  process.exit(code);
+}
+
+process.on('SIGINT', () => void stopAll(0));
+process.on('SIGTERM', () => void stopAll(0));
+
+for (const part of parts) {
+  if (!existsSync(`${REPO_ROOT}apps/${part.app}/src/main.ts`)) continue;
+  try {
+    const app = await startApp(part.app, { readyMessage: part.readyMessage, env: part.env });
+    running.push(app);
+    app.child.stdout.on('data', (chunk: Buffer) => process.stdout.write(chunk));
+    app.child.stderr.on('data', (chunk: Buffer) => process.stderr.write(chunk));
+    app.child.once('exit', (code) => {
+      if (stopping) return;
+      process.stderr.write(`${part.app} exited with ${String(code)}; stopping the stack\n`);
+      void stopAll(1);
+    });
+    const where = String(app.ready['url'] ?? app.ready['address'] ?? '');
+    process.stdout.write(`\n  ${part.app.padEnd(20)} ${where}\n`);
+  } catch (err) {
+    process.stderr.write(`${part.app} failed to start: ${(err as Error).message}\n`);
+    await stopAll(1);
+  }
+}
+
+process.stdout.write(`
+The stack is up (server name ${serverName}, data in ${dataDir}). Ctrl-C stops it.
+gRPC health: the membership service answers grpc.health.v1 at ${grpcAddress}.
+`);
