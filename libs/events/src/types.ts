@@ -8,6 +8,9 @@ export interface EventHashes {
   [other: string]: JsonValue;
 }
 
+/** `signatures[server][keyId]` = unpadded base64 Ed25519 signature. */
+export type EventSignatures = Record<string, Record<string, string>>;
+
 /** v1/v2 cite events as `[event_id, {sha256}]`; v3+ as plain event IDs. */
 export type EventReference = string | [string, EventHashes];
 
@@ -25,14 +28,25 @@ export interface Pdu {
   depth: number;
   prev_events: EventReference[];
   auth_events: EventReference[];
-  hashes: EventHashes;
-  signatures: Record<string, Record<string, string>>;
+  /**
+   * Required by the spec, but optional here: a PDU without them is well formed
+   * enough to fail the signature check (403) or the hash check (redacted),
+   * rather than being refused as malformed (400). Built PDUs always carry both.
+   */
+  hashes?: EventHashes;
+  signatures?: EventSignatures;
   unsigned?: JsonObject;
   event_id?: string; // v1/v2 only
   origin?: string;
   redacts?: string;
   [other: string]: JsonValue | undefined;
 }
+
+/**
+ * Any event-shaped JSON object: a `Pdu`, a `JsonObject`, a template. Functions
+ * that only read an event accept this so callers need no casts.
+ */
+export type EventLike = { readonly [key: string]: JsonValue | undefined };
 
 /** Membership values of `m.room.member` content. */
 export type Membership = 'invite' | 'join' | 'knock' | 'leave' | 'ban';
