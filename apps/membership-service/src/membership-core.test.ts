@@ -166,6 +166,16 @@ describe('MembershipCore on SQLite', () => {
     assert.equal(extremities.length, 1, 'every event built on the previous one');
   });
 
+  it('runs changes to different rooms in parallel, each room keeping its own linear history', async () => {
+    const rooms = await Promise.all(Array.from({ length: 4 }, () => core.createRoom({ creator: alice, visibility: 'public' })));
+    const users = Array.from({ length: 5 }, (_, i) => `@p${i}:${HS}`);
+    await Promise.all(rooms.flatMap(({ roomId }) => users.map((userId) => core.join({ roomIdOrAlias: roomId, userId }).then(() => core.leave({ roomId, userId })))));
+    for (const { roomId } of rooms) {
+      for (const userId of users) assert.equal(await membershipOf(roomId, userId), 'leave');
+      assert.equal((await storage.read((tx) => tx.getForwardExtremities(roomId))).length, 1);
+    }
+  });
+
   it('builds a leave template for a remote member and accepts their signed leave (send_leave)', async () => {
     const { roomId } = await core.createRoom({ creator: alice, visibility: 'public' });
     // A remote user joins through a join we accept as if it came by send_join.
