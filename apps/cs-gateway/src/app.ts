@@ -1,0 +1,121 @@
+// Assembles the CS gateway from its configuration: token verifier, membership
+// service client, rate limiters, the HTTP app. `main.ts` is the CLI around it.
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import type { Logger } from 'pino';
+import { MembershipServiceClient } from '@membrane/proto';
+import { createRpcClient } from '@membrane/rpc';
+import { UserStore } from '@membrane/user-store';
+import type { CsGatewayConfig } from './config.js';
+import { userStorePathOf } from './config.js';
+import { createHttpApp } from './http-app.js';
+import { membershipHealth } from './membership-health.js';
+import { RateLimiter } from './rate-limiter.js';
+import { loginRoutes, whoamiRoutes } from './routes/account.js';
+import { discoveryRoutes, healthRoutes } from './routes/discovery.js';
+import { membershipRoutes } from './routes/membership.js';
+import { roomReadRoutes } from './routes/rooms.js';
+import type { GatewayServices, Route } from './routes/route.js';
+import { StoreTokenVerifier } from './token-verifier.js';
+import type { TokenVerifier } from './token-verifier.js';
+import { UpstreamTokenVerifier } from './upstream-verifier.js';
+
+export interface RunningCsGateway {
+  readonly port: number;
+  /** e.g. `http://127.0.0.1:8008` */
+  readonly url: string;
+  /** Stops accepting, lets requests in flight finish within the grace period, closes clients and the store. */
+  stop(): Promise<void>;
+}
+
+export function gatewayRoutes(withLogin: boolean): Route[] {
+  return [...discoveryRoutes(), ...healthRoutes(), ...(withLogin ? loginRoutes() : []), ...whoamiRoutes(), ...membershipRoutes(), ...roomReadRoutes()];
+}
+
+function verifierFor(config: CsGatewayConfig, store: UserStore | undefined, logger: Logger): TokenVerifier {
+  if (config.auth.type === 'store') {
+    if (store === undefined) throw new Error('auth.type "store" needs the user store');
+    return new StoreTokenVerifier(store);
+  }
+  return new UpstreamTokenVerifier({
+    baseUrl: config.auth.baseUrl,
+    serverName: config.serverName,
+    cacheTtlMs: config.auth.cacheTtlMs,
+    negativeCacheTtlMs: config.auth.negativeCacheTtlMs,
+    cacheMaxEntries: config.auth.cacheMaxEntries,
+    timeoutMs: config.auth.timeoutMs,
+    onFailure: (details) => logger.warn(details, 'the upstream homeserver could not check an access token'),
+  });
+}
+
+export async function startCsGateway(config: CsGatewayConfig, logger: Logger = pino({ level: config.logLevel })): Promise<RunningCsGateway> {
+  const storePath = userStorePathOf(config);
+  const store = storePath === undefined ? undefined : UserStore.open({ path: storePath, serverName: config.serverName });
+  const membership = createRpcClient(MembershipServiceClient, config.membership.address, { defaultDeadlineMs: config.membership.deadlineMs });
+  const health = membershipHealth(config.membership.address, Math.min(config.membership.deadlineMs, 2_000));
+  let stopping = false;
+
+  const services: GatewayServices = {
+    serverName: config.serverName,
+    membership,
+    accounts: store,
+    defaultRoomVersion: config.defaultRoomVersion,
+    isMembershipReady: async () => !stopping && (await health.isServing()),
+  };
+  const membershipLimits = config.rateLimit.membership;
+  const app = createHttpApp({
+    services,
+    routes: gatewayRoutes(store !== undefined),
+    verifier: verifierFor(config, store, logger),
+    limiters: {
+      membership: new RateLimiter({
+        defaults: { perSecond: membershipLimits.perSecond, burst: membershipLimits.burst },
+        overrides: membershipLimits.overrides,
+        exempt: membershipLimits.exemptUsers,
+      }),
+      login: new RateLimiter({ defaults: config.rateLimit.login }),
+    },
+    maxBodyBytes: config.limits.maxBodyBytes,
+    membershipDeadlineMs: config.membership.deadlineMs,
+    trustProxy: config.trustProxy,
+    logger,
+  });
+
+  const server = createServer(app);
+  server.listen(config.listen.port, config.listen.host);
+  await once(server, 'listening');
+  const port = (server.address() as AddressInfo).port;
+  const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
+  const url = `http://${host}:${port}`;
+  logger.info({ url, serverName: config.serverName, auth: config.auth.type, membership: config.membership.address }, 'cs gateway listening');
+
+  let stopped: Promise<void> | undefined;
+  return {
+    port,
+    url,
+    stop() {
+      stopped ??= (async () => {
+        stopping = true;
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        let timer: NodeJS.Timeout | undefined;
+        const expired = new Promise<'expired'>((resolve) => {
+          timer = setTimeout(() => resolve('expired'), config.shutdownGraceMs);
+        });
+        if ((await Promise.race([closed, expired])) === 'expired') {
+          logger.warn({ graceMs: config.shutdownGraceMs }, 'requests were still running after the grace period and were cut off');
+          server.closeAllConnections();
+          await closed;
+        }
+        clearTimeout(timer);
+        membership.close();
+        health.close();
+        store?.close();
+        logger.info('cs gateway stopped');
+      })();
+      return stopped;
+    },
+  };
+}
