@@ -8,6 +8,7 @@ import { REPO_ROOT, startApp } from '@membrane/testing';
 const dataDir = resolve(process.env['MEMBRANE_DATA_DIR'] ?? `${REPO_ROOT}.data`);
 const serverName = process.env['MEMBRANE_SERVER_NAME'] ?? 'localhost:8448';
 const grpcAddress = process.env['MEMBRANE_GRPC_ADDRESS'] ?? '127.0.0.1:50051';
+const csPort = process.env['MEMBRANE_CS_PORT'] ?? '8008';
 
 interface Part {
   readonly app: AppName;
@@ -23,6 +24,16 @@ const parts: Part[] = [
       MEMBRANE_MEMBERSHIP_DATA_DIR: dataDir,
       MEMBRANE_MEMBERSHIP_SERVER_NAME: serverName,
       MEMBRANE_MEMBERSHIP_GRPC__LISTEN: grpcAddress,
+    },
+  },
+  {
+    app: 'cs-gateway',
+    readyMessage: 'cs gateway listening',
+    env: {
+      MEMBRANE_CS_DATA_DIR: `${dataDir}/cs`,
+      MEMBRANE_CS_SERVER_NAME: serverName,
+      MEMBRANE_CS_LISTEN__PORT: csPort,
+      MEMBRANE_CS_MEMBERSHIP__ADDRESS: grpcAddress,
     },
   },
 ];
@@ -59,7 +70,17 @@ for (const part of parts) {
   }
 }
 
+const admin = `node --import tsx tools/admin/src/main.ts create-user alice --data-dir ${dataDir}/cs --server-name ${serverName}`;
+const hs = `http://127.0.0.1:${csPort}/_matrix/client/v3`;
 process.stdout.write(`
 The stack is up (server name ${serverName}, data in ${dataDir}). Ctrl-C stops it.
-gRPC health: the membership service answers grpc.health.v1 at ${grpcAddress}.
+
+Create a user (prints an access token):
+  ${admin}
+
+Create a room and leave it again:
+  TOKEN=<the access token>
+  ROOM=$(curl -s -X POST ${hs}/createRoom -H "Authorization: Bearer $TOKEN" -d '{"name":"demo"}' | sed -E 's/.*"room_id":"([^"]+)".*/\\1/')
+  curl -s -X POST "${hs}/rooms/$ROOM/leave" -H "Authorization: Bearer $TOKEN" -d '{"reason":"bye"}'
+  curl -s -X POST "${hs}/rooms/$ROOM/forget" -H "Authorization: Bearer $TOKEN"
 `);
