@@ -3,7 +3,7 @@
 //        BENCH_SMOKE=1 npm run bench -- --no-write   (seconds; proves the harness works)
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { cpus, totalmem, platform, release } from 'node:os';
+import { cpus, loadavg, totalmem, platform, release } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { BenchResult } from './harness.js';
 import { SMOKE } from './harness.js';
@@ -34,7 +34,8 @@ for (const scenario of scenarios) {
 }
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
-const machine = `${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${platform()} ${release()}, Node ${process.version}`;
+// The load average says whether other work shared the machine during the run.
+const machine = `${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${platform()} ${release()}, Node ${process.version}; load average at the end ${loadavg()[0]?.toFixed(1) ?? '?'}`;
 const section = renderSection({
   title: 'Library micro-benchmarks',
   machine,
