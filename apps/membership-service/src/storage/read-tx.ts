@@ -159,15 +159,14 @@ export class SqlReadTx implements ReadTx {
     if (filters === undefined) {
       collect(await this.db.query(select, [roomId]));
     } else {
-      for (const part of chunks(filters, 200)) {
-        const params: SqlValue[] = [roomId];
-        const conditions = part.map((f) => {
-          params.push(f.type);
-          if (f.stateKey === undefined) return `(cs.type = $${params.length})`;
-          params.push(f.stateKey);
-          return `(cs.type = $${params.length - 1} AND cs.state_key = $${params.length})`;
-        });
-        collect(await this.db.query(`${select} AND (${conditions.join(' OR ')})`, params));
+      // One primary-key lookup per exact key: a single query ORing the keys
+      // makes the planners scan the room's whole state (every member event).
+      for (const filter of filters) {
+        collect(
+          filter.stateKey === undefined
+            ? await this.db.query(`${select} AND cs.type = $2`, [roomId, filter.type])
+            : await this.db.query(`${select} AND cs.type = $2 AND cs.state_key = $3`, [roomId, filter.type, filter.stateKey]),
+        );
       }
     }
     const unique = new Map(found.map((f) => [f.event.eventId + '\u0000' + f.type + '\u0000' + f.stateKey, f]));
