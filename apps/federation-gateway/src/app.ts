@@ -1,0 +1,138 @@
+// Assembles the federation gateway from its configuration: our signing key
+// (the membership service's file), the TLS certificate (configured or
+// self-signed), the remote key ring, the membership service client and the
+// HTTP(S) server. `main.ts` is the CLI around it.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import type { Logger } from 'pino';
+import { ConfigError, loadOrCreateSigningKey } from '@membrane/config';
+import { parseServerName } from '@membrane/events';
+import { MembershipServiceClient } from '@membrane/proto';
+import { createRpcClient } from '@membrane/rpc';
+import { decodeBase64, encodeVerifyKey } from '@membrane/signing';
+import type { OldVerifyKey } from '@membrane/signing';
+import type { FederationGatewayConfig } from './config.js';
+import { listenAddressOf, signingKeyPathOf } from './config.js';
+import { federationRoutes } from './federation/routes.js';
+import { TransactionReplayCache } from './federation/transactions.js';
+import { Router } from './http/router.js';
+import { createFederationServer } from './http/server.js';
+import { HttpsKeyFetcher } from './keys/key-fetcher.js';
+import type { ServerKeyFetcher } from './keys/key-fetcher.js';
+import { RemoteKeyRing } from './keys/key-ring.js';
+import { OwnKeyDocument } from './keys/own-key-document.js';
+import { ensureSelfSignedCertificate } from './tls/self-signed.js';
+
+export const SOFTWARE = { name: 'membrane-federation-gateway', version: '0.1.0' } as const;
+
+export interface RunningFederationGateway {
+  readonly port: number;
+  /** e.g. `https://127.0.0.1:8448`. */
+  readonly url: string;
+  /** Stop accepting, let requests in flight finish within the grace period, close the gRPC channel. */
+  stop(): Promise<void>;
+}
+
+export interface FederationGatewayOverrides {
+  /** Replaces the HTTPS key fetcher (tests, notaries). */
+  readonly keyFetcher?: ServerKeyFetcher;
+}
+
+/** A file named by the configuration; unreadable is a configuration error naming the key. */
+function readConfiguredFile(key: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new ConfigError(`invalid configuration:\n  ${key}: cannot read ${path}: ${(err as Error).message}`);
+  }
+}
+
+function tlsMaterial(config: FederationGatewayConfig, logger: Logger): { cert: Buffer; key: Buffer } | undefined {
+  if (!config.tls.enabled) return undefined;
+  if (config.tls.certFile !== undefined && config.tls.keyFile !== undefined) {
+    return { cert: readConfiguredFile('tls.certFile', config.tls.certFile), key: readConfiguredFile('tls.keyFile', config.tls.keyFile) };
+  }
+  const host = parseServerName(config.serverName)?.host.replace(/^\[(.*)\]$/, '$1') ?? 'localhost';
+  const hosts = [...new Set([host, 'localhost', '127.0.0.1'])];
+  const generated = ensureSelfSignedCertificate(join(config.dataDir, 'tls'), hosts);
+  if (generated.generated) logger.warn({ certFile: generated.certFile, hosts }, 'generated a self-signed TLS certificate; other servers will not trust it');
+  return { cert: readFileSync(generated.certFile), key: readFileSync(generated.keyFile) };
+}
+
+export async function startFederationGateway(
+  config: FederationGatewayConfig,
+  logger: Logger = pino({ level: config.logLevel }),
+  overrides: FederationGatewayOverrides = {},
+): Promise<RunningFederationGateway> {
+  const { key, generated } = loadOrCreateSigningKey(signingKeyPathOf(config));
+  if (generated) logger.info({ keyId: key.keyId, path: signingKeyPathOf(config) }, 'generated a new signing key');
+  logger.info({ keyId: key.keyId, publicKey: encodeVerifyKey(key) }, 'signing key loaded');
+  const oldKeys: OldVerifyKey[] = config.keys.oldVerifyKeys.map((old) => ({ keyId: old.keyId, publicKey: decodeBase64(old.publicKey), expiredTs: old.expiredTs }));
+
+  const tls = tlsMaterial(config, logger);
+  const extraCa = config.tls.caFile === undefined ? undefined : readConfiguredFile('tls.caFile', config.tls.caFile).toString('utf8');
+  const fetcher = overrides.keyFetcher ?? new HttpsKeyFetcher({ timeoutMs: config.keyFetch.timeoutMs, ...(extraCa === undefined ? {} : { extraCa }) });
+  const keyRing = new RemoteKeyRing({
+    fetcher,
+    own: { serverName: config.serverName, verifyKeys: new Map([[key.keyId, key.publicKey]]), oldVerifyKeys: oldKeys },
+    retryAfterFailureMs: config.keyFetch.retryAfterFailureMs,
+    logger: { warn: (fields, message) => logger.warn(fields, message) },
+  });
+  const membership = createRpcClient(MembershipServiceClient, config.membership.address, { defaultDeadlineMs: config.membership.deadlineMs });
+  const keyDocument = new OwnKeyDocument({ serverName: config.serverName, keys: [key], oldKeys, validityPeriodMs: config.keys.validityPeriodMs });
+
+  const router = new Router(
+    federationRoutes({ serverName: config.serverName, signingKey: key, keys: keyRing, membership, keyDocument, software: SOFTWARE, transactions: new TransactionReplayCache() }),
+  );
+  const server = createFederationServer({
+    router,
+    serverName: config.serverName,
+    keys: keyRing,
+    maxBodyBytes: config.maxBodyBytes,
+    ...(tls === undefined ? {} : { tls }),
+    logger,
+  });
+  const { host, port: wantedPort } = listenAddressOf(config);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(wantedPort, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    membership.close();
+    throw err;
+  }
+  const { port } = server.address() as AddressInfo;
+  const url = `${tls === undefined ? 'http' : 'https'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  logger.info({ url, serverName: config.serverName, membership: config.membership.address }, 'federation gateway listening');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    port,
+    url,
+    stop() {
+      stopping ??= (async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        let timer: NodeJS.Timeout | undefined;
+        const graceOver = new Promise<'timeout'>((resolve) => {
+          timer = setTimeout(() => resolve('timeout'), config.shutdownGraceMs);
+        });
+        if ((await Promise.race([closed, graceOver])) === 'timeout') {
+          logger.warn('requests were still running after the grace period and were cut off');
+          server.closeAllConnections();
+          await closed;
+        }
+        clearTimeout(timer);
+        membership.close();
+        logger.info('federation gateway stopped');
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,52 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError } from '@membrane/config';
+import { encodeVerifyKey, generateSigningKey } from '@membrane/signing';
+import { listenAddressOf, loadFederationGatewayConfig, signingKeyPathOf } from './config.js';
+
+describe('federation gateway configuration', () => {
+  it('runs on one machine by default: HTTPS on 8448, membership on 50051, key in .data', () => {
+    const config = loadFederationGatewayConfig(undefined, {});
+    assert.equal(config.serverName, 'localhost:8448');
+    assert.deepEqual(listenAddressOf(config), { host: '127.0.0.1', port: 8448 });
+    assert.equal(config.tls.enabled, true);
+    assert.equal(config.membership.address, '127.0.0.1:50051');
+    assert.equal(signingKeyPathOf(config), '.data/signing.key');
+    assert.equal(config.keys.validityPeriodMs, 24 * 60 * 60 * 1000);
+    assert.deepEqual(config.keys.oldVerifyKeys, []);
+  });
+
+  it('reads MEMBRANE_FED_* environment variables, including lists as JSON', () => {
+    const old = generateSigningKey('old');
+    const config = loadFederationGatewayConfig(undefined, {
+      MEMBRANE_FED_SERVER_NAME: 'example.org',
+      MEMBRANE_FED_LISTEN: '[::1]:8443',
+      MEMBRANE_FED_TLS__ENABLED: 'false',
+      MEMBRANE_FED_SIGNING_KEY_PATH: '/keys/signing.key',
+      MEMBRANE_FED_MEMBERSHIP__ADDRESS: 'membership:50051',
+      MEMBRANE_FED_KEY_FETCH__TIMEOUT_MS: '2500',
+      MEMBRANE_FED_KEYS__OLD_VERIFY_KEYS: JSON.stringify([{ keyId: old.keyId, publicKey: encodeVerifyKey(old), expiredTs: 5 }]),
+    });
+    assert.equal(config.serverName, 'example.org');
+    assert.deepEqual(listenAddressOf(config), { host: '::1', port: 8443 });
+    assert.equal(config.tls.enabled, false);
+    assert.equal(signingKeyPathOf(config), '/keys/signing.key');
+    assert.equal(config.membership.address, 'membership:50051');
+    assert.equal(config.keyFetch.timeoutMs, 2500);
+    assert.deepEqual(config.keys.oldVerifyKeys, [{ keyId: old.keyId, publicKey: encodeVerifyKey(old), expiredTs: 5 }]);
+  });
+
+  it('names the bad key', () => {
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ MEMBRANE_FED_SERVER_NAME: 'not a name!' }, /serverName/],
+      [{ MEMBRANE_FED_TLS__CERT_FILE: '/c.pem' }, /tls\.certFile: certFile and keyFile go together/],
+      [{ MEMBRANE_FED_LISTEN: 'nowhere' }, /listen/],
+      [{ MEMBRANE_FED_KEYS__VALIDITY_PERIOD_MS: '1000' }, /keys\.validityPeriodMs/],
+      [{ MEMBRANE_FED_KEYS__OLD_VERIFY_KEYS: '[{"keyId":"ed25519:x","publicKey":"short","expiredTs":1}]' }, /keys\.oldVerifyKeys\.0\.publicKey/],
+      [{ MEMBRANE_FED_UNKNOWN: 'x' }, /unrecognized|unknown/i],
+    ];
+    for (const [env, message] of cases) {
+      assert.throws(() => loadFederationGatewayConfig(undefined, env), (err: unknown) => err instanceof ConfigError && message.test(err.message), JSON.stringify(env));
+    }
+  });
+});

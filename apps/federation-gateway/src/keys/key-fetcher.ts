@@ -1,0 +1,93 @@
+// Fetching a server's key document (`GET /_matrix/key/v2/server`) over HTTPS
+// with certificate verification. An interface, so tests and later a notary
+// (`/_matrix/key/v2/query`) or full server discovery can stand in.
+import { request } from 'node:https';
+import { rootCertificates } from 'node:tls';
+import { parseJson } from '@membrane/canonical-json';
+import type { ServerAddressResolver } from './server-address.js';
+import { resolveServerAddressWithoutDiscovery } from './server-address.js';
+
+export interface ServerKeyFetcher {
+  /** The raw JSON document the server (or a notary on its behalf) returned; checked by the caller. */
+  fetchServerKeys(serverName: string): Promise<unknown>;
+}
+
+export class KeyFetchError extends Error {
+  constructor(
+    readonly serverName: string,
+    message: string,
+  ) {
+    super(`fetching the keys of ${serverName}: ${message}`);
+    this.name = 'KeyFetchError';
+  }
+}
+
+export interface HttpsKeyFetcherOptions {
+  /** Extra trusted CA certificates (PEM), added to the system's. */
+  readonly extraCa?: string;
+  readonly timeoutMs: number;
+  readonly resolve?: ServerAddressResolver;
+  /** A key document is small; anything larger is refused. */
+  readonly maxResponseBytes?: number;
+}
+
+export class HttpsKeyFetcher implements ServerKeyFetcher {
+  readonly #ca: string[];
+  readonly #resolve: ServerAddressResolver;
+  readonly #maxBytes: number;
+
+  constructor(private readonly options: HttpsKeyFetcherOptions) {
+    this.#ca = options.extraCa === undefined ? [...rootCertificates] : [...rootCertificates, options.extraCa];
+    this.#resolve = options.resolve ?? resolveServerAddressWithoutDiscovery;
+    this.#maxBytes = options.maxResponseBytes ?? 256 * 1024;
+  }
+
+  fetchServerKeys(serverName: string): Promise<unknown> {
+    const address = this.#resolve(serverName);
+    if (address === undefined) return Promise.reject(new KeyFetchError(serverName, 'not a valid server name'));
+    return new Promise((resolve, reject) => {
+      const fail = (message: string): void => reject(new KeyFetchError(serverName, message));
+      const req = request(
+        {
+          host: address.host,
+          port: address.port,
+          ...(address.tlsServerName === undefined ? {} : { servername: address.tlsServerName }),
+          method: 'GET',
+          path: '/_matrix/key/v2/server',
+          headers: { host: address.hostHeader, accept: 'application/json' },
+          ca: this.#ca,
+          timeout: this.options.timeoutMs,
+          agent: false,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > this.#maxBytes) {
+              req.destroy();
+              fail(`the response is larger than ${this.#maxBytes} bytes`);
+              return;
+            }
+            chunks.push(chunk);
+          });
+          res.on('error', (err) => fail(err.message));
+          res.on('end', () => {
+            if (res.statusCode !== 200) {
+              fail(`HTTP ${String(res.statusCode)}`);
+              return;
+            }
+            try {
+              resolve(parseJson(Buffer.concat(chunks).toString('utf8')));
+            } catch (err) {
+              fail(`the response is not JSON: ${(err as Error).message}`);
+            }
+          });
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${this.options.timeoutMs} ms`)));
+      req.on('error', (err) => fail(err.message));
+      req.end();
+    });
+  }
+}
