@@ -1,6 +1,5 @@
 // `npm start`: the whole stack on one machine, each app its own process on
 // loopback, SQLite and generated keys under .data/. Ctrl-C stops everything.
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { AppName, AppProcess } from '@membrane/testing';
 import { REPO_ROOT, startApp } from '@membrane/testing';
@@ -9,6 +8,7 @@ const dataDir = resolve(process.env['MEMBRANE_DATA_DIR'] ?? `${REPO_ROOT}.data`)
 const serverName = process.env['MEMBRANE_SERVER_NAME'] ?? 'localhost:8448';
 const grpcAddress = process.env['MEMBRANE_GRPC_ADDRESS'] ?? '127.0.0.1:50051';
 const csPort = process.env['MEMBRANE_CS_PORT'] ?? '8008';
+const federationListen = process.env['MEMBRANE_FED_LISTEN'] ?? '127.0.0.1:8448';
 
 interface Part {
   readonly app: AppName;
@@ -36,6 +36,18 @@ const parts: Part[] = [
       MEMBRANE_CS_MEMBERSHIP__ADDRESS: grpcAddress,
     },
   },
+  {
+    app: 'federation-gateway',
+    readyMessage: 'federation gateway listening',
+    env: {
+      MEMBRANE_FED_DATA_DIR: `${dataDir}/federation`,
+      MEMBRANE_FED_SERVER_NAME: serverName,
+      MEMBRANE_FED_LISTEN: federationListen,
+      MEMBRANE_FED_MEMBERSHIP__ADDRESS: grpcAddress,
+      // The membership service signs events with this key; the gateway publishes it.
+      MEMBRANE_FED_SIGNING_KEY_PATH: `${dataDir}/signing.key`,
+    },
+  },
 ];
 
 const running: AppProcess[] = [];
@@ -51,7 +63,6 @@ process.on('SIGINT', () => void stopAll(0));
 process.on('SIGTERM', () => void stopAll(0));
 
 for (const part of parts) {
-  if (!existsSync(`${REPO_ROOT}apps/${part.app}/src/main.ts`)) continue;
   try {
     const app = await startApp(part.app, { readyMessage: part.readyMessage, env: part.env });
     running.push(app);

@@ -2,7 +2,7 @@
 import type { BenchResult } from '../harness.js';
 import { benchCanonicalJson } from './canonical-json.js';
 import { benchEvents } from './events.js';
-import { benchMembershipService } from './membership-service.js';
+import { benchFederationSendLeave, benchMembershipService } from './app-scripts.js';
 import { benchSigning } from './signing.js';
 
 export interface Scenario {
@@ -15,4 +15,5 @@ export const scenarios: readonly Scenario[] = [
   { name: 'signing', run: benchSigning },
   { name: 'events', run: benchEvents },
   { name: 'membership-service', run: benchMembershipService },
+  { name: 'federation send_leave', run: benchFederationSendLeave },
 ];
