@@ -424,6 +424,9 @@ describe('cs-gateway over HTTP', () => {
     const encrypted = { initial_state: [{ type: 'm.room.encryption', state_key: '', content: { algorithm: 'm.megolm.v1.aes-sha2' } }] };
     assertError(await http.call('POST', `${V3}/createRoom`, { token: alice.access_token, json: encrypted }), 400, 'M_INVALID_PARAM');
     assert.equal((await http.call('POST', `${V3}/createRoom`, { token: alice.access_token, json: { initial_state: [], creation_content: {}, is_direct: false } })).status, 200);
+    // `m.federate: true` is the default and is accepted; a non-federating room is not supported.
+    assert.equal((await http.call('POST', `${V3}/createRoom`, { token: alice.access_token, json: { creation_content: { 'm.federate': true } } })).status, 200);
+    assertError(await http.call('POST', `${V3}/createRoom`, { token: alice.access_token, json: { creation_content: { 'm.federate': false } } }), 400, 'M_INVALID_PARAM');
   });
 
   it('reports liveness and readiness', async () => {

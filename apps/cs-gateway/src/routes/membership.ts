@@ -57,11 +57,18 @@ function inviteList(body: JsonObject): string[] {
   return value as string[];
 }
 
-/** createRoom fields this server cannot honour: refusing beats silently creating a different room. */
+/**
+ * createRoom fields this server cannot honour: refusing beats silently
+ * creating a different room. `creation_content: {"m.federate": true}` only
+ * states the default (matrix-nio always sends it), so it is accepted.
+ */
 function refuseUnsupported(body: JsonObject): void {
   const nonEmpty = (value: unknown): boolean =>
     value !== undefined && !(Array.isArray(value) && value.length === 0) && !(isJsonObject(value) && Object.keys(value).length === 0);
+  const creation = body['creation_content'];
+  const onlyDefaults = isJsonObject(creation) && Object.entries(creation).every(([key, value]) => key === 'm.federate' && value === true);
   for (const key of ['room_alias_name', 'initial_state', 'creation_content', 'power_level_content_override', 'invite_3pid']) {
+    if (key === 'creation_content' && onlyDefaults) continue;
     if (nonEmpty(body[key])) throw MatrixError.invalidParam(`"${key}" is not supported by this server`);
   }
 }
