@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { JsonObject } from '@membrane/canonical-json';
-import { computeEventId, getRoomVersion, buildPdu } from '@membrane/events';
+import { computeEventId, getRoomVersion, buildPdu, hashAndSignEvent } from '@membrane/events';
 import type { Pdu } from '@membrane/events';
 import { generateSigningKey } from '@membrane/signing';
 import { MatrixError } from '@membrane/matrix-errors';
@@ -198,6 +198,30 @@ describe('MembershipCore on SQLite', () => {
     assert.equal(again?.accepted, true);
   });
 
+  it('names one of our users as authoriser of a restricted join, and accepts the join only with our signature', async () => {
+    const space = await core.createRoom({ creator: alice, visibility: 'public' });
+    const spaceJoin = await core.buildMembershipTemplate({ roomId: space.roomId, userId: remoteUser, membership: 'join', origin: 'remote.test' });
+    await core.inputEvents('remote.test', 'send_join', [{ json: JSON.stringify(signTemplate(spaceJoin.template, remoteSigner).event) }]);
+    const { roomId } = await core.createRoom({ creator: alice, roomVersion: '10', joinRule: 'restricted', allowRooms: [space.roomId] });
+
+    const template = await core.buildMembershipTemplate({ roomId, userId: remoteUser, membership: 'join', origin: 'remote.test' });
+    assert.deepEqual(template.template['content'], { membership: 'join', join_authorised_via_users_server: alice });
+    const joined = signTemplate(template.template, remoteSigner, '10');
+    const [unsigned] = await core.inputEvents('remote.test', 'send_join', [{ json: JSON.stringify(joined.event) }]);
+    assert.equal(unsigned?.accepted, false, 'without the authorising server signature the join is refused');
+    assert.equal(unsigned?.error?.status, 403);
+    const coSigned = hashAndSignEvent(joined.event, HS, signer.key, getRoomVersion('10'));
+    const [accepted] = await core.inputEvents('remote.test', 'send_join', [{ json: JSON.stringify(coSigned) }]);
+    assert.equal(accepted?.accepted, true, accepted?.error?.message);
+    assert.equal(await membershipOf(roomId, remoteUser), 'join');
+  });
+
+  it('refuses make_join to a restricted room for a user in none of its allowed rooms', async () => {
+    const space = await core.createRoom({ creator: alice, visibility: 'public' });
+    const { roomId } = await core.createRoom({ creator: alice, roomVersion: '10', joinRule: 'restricted', allowRooms: [space.roomId] });
+    await rejectsWith(core.buildMembershipTemplate({ roomId, userId: '@eve:remote.test', membership: 'join', origin: 'remote.test' }), 403, 'M_FORBIDDEN');
+  });
+
   it('refuses a leave template for a user who is not in the room or not of the origin', async () => {
     const { roomId } = await core.createRoom({ creator: alice });
     await rejectsWith(core.buildMembershipTemplate({ roomId, userId: remoteUser, membership: 'leave', origin: 'remote.test' }), 403, 'M_FORBIDDEN');
@@ -242,8 +266,8 @@ describe('MembershipCore on SQLite', () => {
   });
 });
 
-function signTemplate(template: JsonObject, signer: { serverName: string; key: ReturnType<typeof generateSigningKey> }) {
-  const version = getRoomVersion('11');
+function signTemplate(template: JsonObject, signer: { serverName: string; key: ReturnType<typeof generateSigningKey> }, roomVersion = '11') {
+  const version = getRoomVersion(roomVersion);
   const t = template as unknown as Pdu;
   return buildPdu(
     {

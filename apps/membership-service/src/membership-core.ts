@@ -16,16 +16,22 @@ import {
   computeEventId,
   findRoomVersion,
   getRoomVersion,
+  namedLevel,
+  parsePowerLevels,
+  powerLevelOf,
   roomIdFromCreateEventId,
   serverNameOf,
   validatePdu,
 } from '@membrane/events';
 import { MatrixError } from '@membrane/matrix-errors';
 import type { MembershipRecord as DecisionRecord, RoomCreationRequest } from '@membrane/membership';
+import type { RoomMembershipAnswer } from '@membrane/membership';
 import {
+  allowedRoomIds,
   assertInvitable,
   assertKickable,
   assertUnbannable,
+  chooseJoinAuthoriser,
   decideForget,
   decideLeave,
   planRoomCreation,
@@ -41,6 +47,7 @@ import {
   membershipOf,
   persistAcceptedEvent,
   generateRoomId,
+  SIGNATURES_CHECKED_AT_THE_BORDER,
 } from './room-writer.js';
 import type { EventDraft } from './room-writer.js';
 import type { MembershipRecord, ReadTx, RoomRecord, RoomTx, Storage, StoredMembership } from './storage/index.js';
@@ -288,6 +295,10 @@ export class MembershipCore {
         throw MatrixError.forbidden('User is not in the room.');
       }
       const content: JsonObject = { membership: request.membership };
+      if (request.membership === 'join' && current?.membership !== 'join' && current?.membership !== 'invite') {
+        const authoriser = await this.restrictedJoinAuthoriser(tx, room.roomId, request.userId, version);
+        if (authoriser !== undefined) content['join_authorised_via_users_server'] = authoriser;
+      }
       const draft = { type: 'm.room.member', sender: request.userId, state_key: request.userId, content };
       const authStored = await loadAuthEventsFor(tx, draft, version);
       const template = buildMembershipTemplate({
@@ -295,12 +306,17 @@ export class MembershipCore {
         roomId: room.roomId,
         userId: request.userId,
         membership: request.membership,
+        content,
         prevEvents: await loadPrevEvents(tx, version),
         authEvents: authStored.map((e) => citeStoredEvent(e, version)),
         originServerTs: this.clock(),
       });
-      // Refuse early what the auth rules would refuse when it comes back signed.
-      const decision = checkEventAuth({ ...(template as unknown as AuthEvent), event_id: '$template' }, await authStateWithCreate(tx, authStored, version), version);
+      // Refuse early what the auth rules would refuse when it comes back
+      // signed. Signatures cannot be judged yet: the joining server signs the
+      // event, and for a restricted join our gateway co-signs it on send_join.
+      const decision = checkEventAuth({ ...(template as unknown as AuthEvent), event_id: '$template' }, await authStateWithCreate(tx, authStored, version), version, {
+        verifySignature: () => true,
+      });
       if (!decision.allowed) throw MatrixError.forbidden(decision.reason);
       return { roomVersion: version.id, template };
     });
@@ -363,13 +379,13 @@ export class MembershipCore {
     const candidate = { ...event, event_id: eventId } as AuthEvent;
     const sanity = checkAuthEventsSanity(candidate, citedAuth, version, createEvent);
     if (!sanity.allowed) throw MatrixError.forbidden(sanity.reason);
-    const byAuthEvents = checkEventAuth(candidate, authStateFromEvents(withCreate(citedAuth, createEvent)), version);
+    const byAuthEvents = checkEventAuth(candidate, authStateFromEvents(withCreate(citedAuth, createEvent)), version, SIGNATURES_CHECKED_AT_THE_BORDER);
     if (!byAuthEvents.allowed) throw MatrixError.forbidden(byAuthEvents.reason);
     // Then against the current state. Membership endpoints answer the remote
     // server directly, so a failure there is a refusal; in a transaction it
     // is a soft failure (stored, not applied to state, not relayed).
     const current = await currentAuthState(tx, event, version);
-    const byCurrentState = checkEventAuth(candidate, withCreateState(current, createEvent), version);
+    const byCurrentState = checkEventAuth(candidate, withCreateState(current, createEvent), version, SIGNATURES_CHECKED_AT_THE_BORDER);
     if (!byCurrentState.allowed) {
       if (kind !== 'transaction') throw MatrixError.forbidden(byCurrentState.reason);
       await tx.insertEvent({
@@ -548,6 +564,39 @@ export class MembershipCore {
     return result;
   }
 
+  /**
+   * For a join to a restricted room by someone neither joined nor invited:
+   * the local user who authorises it (the `allow` conditions are checked
+   * against what this server knows), or undefined when the room is not restricted.
+   */
+  private async restrictedJoinAuthoriser(tx: RoomTx, roomId: string, userId: string, version: RoomVersion): Promise<string | undefined> {
+    if (!version.restrictedJoin) return undefined;
+    const [joinRules, powerLevels, create] = await tx.getCurrentStateEvents(roomId, [
+      { type: 'm.room.join_rules', stateKey: '' },
+      { type: 'm.room.power_levels', stateKey: '' },
+      { type: 'm.room.create', stateKey: '' },
+    ]).then((events) => ['m.room.join_rules', 'm.room.power_levels', 'm.room.create'].map((type) => events.find((e) => e.type === type)));
+    const content = joinRules === undefined ? {} : (JSON.parse(joinRules.json) as Pdu).content;
+    const rule = content['join_rule'];
+    if (rule !== 'restricted' && !(rule === 'knock_restricted' && version.knockRestricted)) return undefined;
+    const state = authStateFromEvents([powerLevels, create].filter((e): e is NonNullable<typeof e> => e !== undefined).map(authEventOf));
+    const members = (await tx.listRoomMembers(roomId, ['join'])).filter((m) => m.serverName === this.serverName);
+    const allowed = allowedRoomIds(content['allow']);
+    const answers = new Map<string, RoomMembershipAnswer>();
+    for (const allowedRoom of allowed) {
+      const resident = await tx.isServerInRoom(allowedRoom, this.serverName);
+      const membership = resident ? await tx.getMembership(allowedRoom, userId) : null;
+      answers.set(allowedRoom, !resident ? 'unknown-room' : membership?.membership === 'join' ? 'joined' : 'not-joined');
+    }
+    return chooseJoinAuthoriser({
+      userId,
+      allow: content['allow'],
+      membershipIn: (id) => answers.get(id) ?? 'unknown-room',
+      localMembers: members.map((m) => ({ userId: m.userId, powerLevel: powerLevelOf(m.userId, state, version) })),
+      invitePowerLevel: invitePowerLevelIn(state, version),
+    });
+  }
+
   private async requireRoom(tx: ReadTx, roomId: string): Promise<RoomRecord> {
     const room = await tx.getRoom(roomId);
     if (room === null) throw MatrixError.notFound(`Room ${roomId} is not known to this server`);
@@ -601,6 +650,14 @@ function memberDraft(sender: string, target: string, membership: Membership, rea
 function memberProto(roomId: string, sender: string, target: string, membership: Membership, reason: string | undefined) {
   const draft = memberDraft(sender, target, membership, reason);
   return { ...protoOf(draft), room_id: roomId };
+}
+
+/** The power needed to invite, from the room's power levels (spec default 0). */
+function invitePowerLevelIn(state: ReturnType<typeof authStateFromEvents>, version: RoomVersion): number {
+  const event = state.get('m.room.power_levels', '');
+  if (event === undefined) return namedLevel(undefined, 'invite');
+  const parsed = parsePowerLevels(event.content, version);
+  return namedLevel(parsed.ok ? parsed.powerLevels : undefined, 'invite');
 }
 
 function decisionRecord(record: MembershipRecord | null): DecisionRecord | undefined {

@@ -5,7 +5,7 @@
 // memberships and the federation outbox in the same transaction.
 import type { JsonObject } from '@membrane/canonical-json';
 import { encodeCanonicalJson } from '@membrane/canonical-json';
-import type { AuthEvent, AuthState, Membership, Pdu, PduSigner, PrevEvent, RoomVersion } from '@membrane/events';
+import type { AuthEvent, AuthState, AuthVerifiers, Membership, Pdu, PduSigner, PrevEvent, RoomVersion } from '@membrane/events';
 import {
   MEMBERSHIPS,
   authStateFromEvents,
@@ -33,6 +33,16 @@ export interface AppendedEvent {
   /** False when the event was already stored (a repeated input). */
   readonly inserted: boolean;
 }
+
+/**
+ * Events reach this service already signature-checked: ours are signed here,
+ * and the federation gateway verifies every signature a remote event needs
+ * (including the `join_authorised_via_users_server` server's) before input.
+ * So the auth rules' signature question reduces to "is that signature there".
+ */
+export const SIGNATURES_CHECKED_AT_THE_BORDER: AuthVerifiers = {
+  verifySignature: (serverName, event) => event.signatures?.[serverName] !== undefined,
+};
 
 /** A stored event as the auth rules see it. */
 export function authEventOf(stored: StoredEvent): AuthEvent {

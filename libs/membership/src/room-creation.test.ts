@@ -58,6 +58,12 @@ describe('planRoomCreation', () => {
     assert.equal(events.filter((e) => e.content['membership'] === 'invite').length, 1);
   });
 
+  it('lists the allowed rooms of a restricted room, which needs room version 8 or later', () => {
+    const events = planRoomCreation({ creator: alice, joinRule: 'restricted', allowRooms: ['!space:example.org'] }, getRoomVersion('10'));
+    assert.deepEqual(events[3]?.content, { join_rule: 'restricted', allow: [{ type: 'm.room_membership', room_id: '!space:example.org' }] });
+    assert.throws(() => planRoomCreation({ creator: alice, joinRule: 'restricted' }, getRoomVersion('7')), { name: 'MatrixError' });
+  });
+
   it('refuses a knock join rule in a room version without knocking', () => {
     assert.throws(() => planRoomCreation({ creator: alice, joinRule: 'knock' }, getRoomVersion('6')), { name: 'MatrixError' });
     assert.doesNotThrow(() => planRoomCreation({ creator: alice, joinRule: 'knock' }, getRoomVersion('7')));

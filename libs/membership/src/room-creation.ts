@@ -17,6 +17,8 @@ export interface RoomCreationRequest {
   readonly topic?: string;
   readonly invitees?: readonly string[];
   readonly joinRule?: JoinRule;
+  /** Rooms whose members may join a `restricted` / `knock_restricted` room. */
+  readonly allowRooms?: readonly string[];
   readonly historyVisibility?: HistoryVisibility;
 }
 
@@ -63,7 +65,14 @@ export function planRoomCreation(request: RoomCreationRequest, version: RoomVers
   if ((joinRule === 'knock' || joinRule === 'knock_restricted') && !version.knock) {
     throw MatrixError.invalidParam(`Room version ${version.id} does not support the ${joinRule} join rule`);
   }
+  if ((joinRule === 'restricted' || joinRule === 'knock_restricted') && !version.restrictedJoin) {
+    throw MatrixError.invalidParam(`Room version ${version.id} does not support the ${joinRule} join rule`);
+  }
   const admins = settings.inviteesAreAdmins ? invitees : [];
+  const joinRulesContent: JsonObject = { join_rule: joinRule };
+  if (request.allowRooms !== undefined && (joinRule === 'restricted' || joinRule === 'knock_restricted')) {
+    joinRulesContent['allow'] = request.allowRooms.map((roomId) => ({ type: 'm.room_membership', room_id: roomId }));
+  }
 
   const createContent: JsonObject = { room_version: version.id };
   if (!version.creatorIsCreateSender) createContent['creator'] = creator;
@@ -78,7 +87,7 @@ export function planRoomCreation(request: RoomCreationRequest, version: RoomVers
     { type: 'm.room.create', stateKey: '', sender: creator, content: createContent },
     { type: 'm.room.member', stateKey: creator, sender: creator, content: { membership: 'join' } },
     { type: 'm.room.power_levels', stateKey: '', sender: creator, content: initialPowerLevels(users, settings.invitePowerLevel, version) },
-    { type: 'm.room.join_rules', stateKey: '', sender: creator, content: { join_rule: joinRule } },
+    { type: 'm.room.join_rules', stateKey: '', sender: creator, content: joinRulesContent },
     {
       type: 'm.room.history_visibility',
       stateKey: '',
