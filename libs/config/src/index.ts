@@ -2,3 +2,5 @@ export { loadConfig, validateConfig, applyEnvOverrides, envNameToPath, ConfigErr
 export type { LoadConfigOptions } from './load-config.js';
 export { loadOrCreateSigningKey } from './signing-key-file.js';
 export type { LoadedSigningKey } from './signing-key-file.js';
+export { runAppMain } from './run-main.js';
+export type { AppMainSpec } from './run-main.js';
