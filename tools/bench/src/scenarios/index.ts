@@ -4,6 +4,7 @@ import { benchCanonicalJson } from './canonical-json.js';
 import { benchEvents } from './events.js';
 import { benchFederationSendLeave, benchMembershipService } from './app-scripts.js';
 import { benchSigning } from './signing.js';
+import { benchLeaveSideBySide } from './synapse-side-by-side.js';
 
 export interface Scenario {
   readonly name: string;
@@ -16,4 +17,5 @@ export const scenarios: readonly Scenario[] = [
   { name: 'events', run: benchEvents },
   { name: 'membership-service', run: benchMembershipService },
   { name: 'federation send_leave', run: benchFederationSendLeave },
+  { name: 'synapse side-by-side CS leave', run: benchLeaveSideBySide },
 ];
