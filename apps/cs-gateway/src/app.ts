@@ -3,8 +3,9 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { pino } from 'pino';
 import type { Logger } from 'pino';
+import { createAppLogger, createMetricsRegistry, grpcClientMetricsInterceptor, startMetricsServer } from '@membrane/observability';
+import type { MetricsServer } from '@membrane/observability';
 import { MembershipServiceClient } from '@membrane/proto';
 import { createRpcClient } from '@membrane/rpc';
 import { UserStore } from '@membrane/user-store';
@@ -13,6 +14,7 @@ import { userStorePathOf } from './config.js';
 import { createHttpApp } from './http-app.js';
 import { membershipHealth } from './membership-health.js';
 import { RateLimiter } from './rate-limiter.js';
+import { ShutdownGate } from './shutdown-gate.js';
 import { loginRoutes, whoamiRoutes } from './routes/account.js';
 import { discoveryRoutes, healthRoutes } from './routes/discovery.js';
 import { membershipRoutes } from './routes/membership.js';
@@ -26,7 +28,13 @@ export interface RunningCsGateway {
   readonly port: number;
   /** e.g. `http://127.0.0.1:8008` */
   readonly url: string;
-  /** Stops accepting, lets requests in flight finish within the grace period, closes clients and the store. */
+  /** Where Prometheus scrapes, e.g. `http://127.0.0.1:8008/metrics`; undefined when metrics are off. */
+  readonly metricsUrl: string | undefined;
+  /**
+   * Refuses new requests with 503 (for `shutdownDrainDelayMs`, then by closing
+   * the port), lets requests in flight finish within `shutdownGraceMs`, closes
+   * clients and the store.
+   */
   stop(): Promise<void>;
 }
 
@@ -50,19 +58,23 @@ function verifierFor(config: CsGatewayConfig, store: UserStore | undefined, logg
   });
 }
 
-export async function startCsGateway(config: CsGatewayConfig, logger: Logger = pino({ level: config.logLevel })): Promise<RunningCsGateway> {
+export async function startCsGateway(config: CsGatewayConfig, logger: Logger = createAppLogger({ app: 'cs-gateway', level: config.logLevel })): Promise<RunningCsGateway> {
+  const metrics = createMetricsRegistry({ app: 'cs-gateway' });
   const storePath = userStorePathOf(config);
   const store = storePath === undefined ? undefined : UserStore.open({ path: storePath, serverName: config.serverName });
-  const membership = createRpcClient(MembershipServiceClient, config.membership.address, { defaultDeadlineMs: config.membership.deadlineMs });
+  const membership = createRpcClient(MembershipServiceClient, config.membership.address, {
+    defaultDeadlineMs: config.membership.deadlineMs,
+    channelOptions: { interceptors: [grpcClientMetricsInterceptor(metrics)] },
+  });
   const health = membershipHealth(config.membership.address, Math.min(config.membership.deadlineMs, 2_000));
-  let stopping = false;
+  const gate = new ShutdownGate();
 
   const services: GatewayServices = {
     serverName: config.serverName,
     membership,
     accounts: store,
     defaultRoomVersion: config.defaultRoomVersion,
-    isMembershipReady: async () => !stopping && (await health.isServing()),
+    isMembershipReady: async () => !gate.isStopping && (await health.isServing()),
   };
   const membershipLimits = config.rateLimit.membership;
   const app = createHttpApp({
@@ -81,6 +93,9 @@ export async function startCsGateway(config: CsGatewayConfig, logger: Logger = p
     membershipDeadlineMs: config.membership.deadlineMs,
     trustProxy: config.trustProxy,
     logger,
+    metrics,
+    serveMetrics: config.metrics.enabled && config.metrics.port === undefined,
+    shutdownGate: gate,
   });
 
   const server = createServer(app);
@@ -89,15 +104,24 @@ export async function startCsGateway(config: CsGatewayConfig, logger: Logger = p
   const port = (server.address() as AddressInfo).port;
   const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
   const url = `http://${host}:${port}`;
-  logger.info({ url, serverName: config.serverName, auth: config.auth.type, membership: config.membership.address }, 'cs gateway listening');
+  const metricsServer: MetricsServer | undefined =
+    config.metrics.enabled && config.metrics.port !== undefined
+      ? await startMetricsServer(metrics, config.metrics.host ?? config.listen.host, config.metrics.port)
+      : undefined;
+  const metricsUrl = config.metrics.enabled ? (metricsServer?.url ?? `${url}/metrics`) : undefined;
+  logger.info({ url, metricsUrl, serverName: config.serverName, auth: config.auth.type, membership: config.membership.address }, 'cs gateway listening');
 
   let stopped: Promise<void> | undefined;
   return {
     port,
     url,
+    metricsUrl,
     stop() {
       stopped ??= (async () => {
-        stopping = true;
+        // Refuse new requests with 503 while load balancers notice (/readyz is 503
+        // now), then stop listening and let the requests in flight finish.
+        gate.begin();
+        if (config.shutdownDrainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainDelayMs));
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         let timer: NodeJS.Timeout | undefined;
@@ -110,6 +134,7 @@ export async function startCsGateway(config: CsGatewayConfig, logger: Logger = p
           await closed;
         }
         clearTimeout(timer);
+        await metricsServer?.close();
         membership.close();
         health.close();
         store?.close();

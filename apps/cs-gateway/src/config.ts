@@ -88,9 +88,25 @@ const schema = z.strictObject({
     .prefault({}),
   /** What /createRoom uses without `room_version`, and what /capabilities calls the default. */
   defaultRoomVersion: z.enum(SUPPORTED_ROOM_VERSIONS as [string, ...string[]]).default(DEFAULT_ROOM_VERSION),
+  metrics: z
+    .strictObject({
+      /** Serve Prometheus metrics at /metrics. */
+      enabled: z.boolean().default(true),
+      /** Absent: /metrics on the client port. Set: /metrics only on this port (0 picks a free one), not on the client port. */
+      port: z.number().int().min(0).max(65_535).optional(),
+      /** Host of the separate metrics port; default: listen.host. */
+      host: z.string().min(1).optional(),
+    })
+    .prefault({}),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** How long SIGTERM waits for requests in flight. */
   shutdownGraceMs: z.number().int().nonnegative().default(10_000),
+  /**
+   * After SIGTERM, how long the port stays open answering new requests with
+   * 503 (and /readyz with 503) before it closes, so that load balancers stop
+   * sending first. Behind Kubernetes, a few seconds.
+   */
+  shutdownDrainDelayMs: z.number().int().nonnegative().default(0),
 });
 
 export type CsGatewayConfig = z.output<typeof schema>;

@@ -2,14 +2,16 @@
 // /_matrix/client/{v3,r0}, and the steps every endpoint goes through
 // (authenticate → read body → parse → rate-limit → call). Unknown paths are
 // 404 M_UNRECOGNIZED, known paths with another method 405 M_UNRECOGNIZED.
-import { randomUUID } from 'node:crypto';
 import express from 'express';
 import type { Express, NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
+import { REQUEST_ID_HEADER, httpMetricsMiddleware, metricsHandler, requestIdFrom } from '@membrane/observability';
+import type { Registry } from '@membrane/observability';
 import { MatrixError } from '@membrane/matrix-errors';
 import { extractAccessToken } from './access-token.js';
 import { errorResponse } from './error-response.js';
 import type { RateLimiter } from './rate-limiter.js';
+import type { ShutdownGate } from './shutdown-gate.js';
 import { parseJsonObjectBody } from './request-input.js';
 import type { GatewayServices, RateLimitKind, Route, RouteBase } from './routes/route.js';
 import type { AuthenticatedUser, TokenVerifier } from './token-verifier.js';
@@ -23,6 +25,12 @@ export interface HttpAppOptions {
   readonly membershipDeadlineMs: number;
   readonly trustProxy: boolean | number | string;
   readonly logger: Logger;
+  /** Requests are counted here (by route template and status). */
+  readonly metrics: Registry;
+  /** Also answer GET /metrics on this app (when no separate metrics port is configured). */
+  readonly serveMetrics: boolean;
+  /** Refuses new requests with 503 once shutdown began. */
+  readonly shutdownGate: ShutdownGate;
 }
 
 const PREFIXES: Readonly<Record<RouteBase, readonly string[]>> = {
@@ -48,16 +56,17 @@ function localsOf(res: Response): Locals {
   return res.locals as Locals;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
-
 export function createHttpApp(options: HttpAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('trust proxy', options.trustProxy);
 
+  app.use(httpMetricsMiddleware(options.metrics));
   app.use(accessLog(options.logger));
+  if (options.serveMetrics) app.get('/metrics', metricsHandler(options.metrics));
   app.use(cors);
+  app.use(options.shutdownGate.middleware);
 
   const router = express.Router({ caseSensitive: true, strict: true });
   for (const [path, routes] of groupByPath(options.routes)) {
@@ -139,10 +148,9 @@ function runRoute(route: Route, options: HttpAppOptions): RequestHandler {
 /** One line per request; the path without its query, which may hold an access token. */
 function accessLog(logger: Logger): RequestHandler {
   return (req, res, next) => {
-    const header = req.get('x-request-id');
-    const requestId = header !== undefined && REQUEST_ID.test(header) ? header : randomUUID();
+    const requestId = requestIdFrom(req.get('x-request-id'));
     localsOf(res).requestId = requestId;
-    res.setHeader('X-Request-Id', requestId);
+    res.setHeader(REQUEST_ID_HEADER, requestId);
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;

@@ -1,7 +1,7 @@
 // CLI of the CS gateway: `cs-gateway [--config file.yaml]`.
 import { parseArgs } from 'node:util';
-import { pino } from 'pino';
 import { ConfigError } from '@membrane/config';
+import { createAppLogger } from '@membrane/observability';
 import { UserStoreError } from '@membrane/user-store';
 import { ENV_PREFIX, loadCsGatewayConfig } from './config.js';
 import { startCsGateway } from './app.js';
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
     return;
   }
   const config = loadCsGatewayConfig(values.config);
-  const logger = pino({ level: config.logLevel, base: { app: 'cs-gateway' } });
+  const logger = createAppLogger({ app: 'cs-gateway', level: config.logLevel });
   const gateway = await startCsGateway(config, logger);
   let signals = 0;
   const stop = (signal: string): void => {
