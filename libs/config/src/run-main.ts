@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
+import { appLoggerOptions } from '@membrane/observability';
 import { ConfigError } from './load-config.js';
 
 export interface AppMainSpec<Config extends { readonly logLevel: string }> {
@@ -34,7 +35,8 @@ async function main<Config extends { readonly logLevel: string }>(spec: AppMainS
     return;
   }
   const config = spec.load(values.config);
-  const logger = pino({ level: config.logLevel, base: { app: spec.name } });
+  // Redacts tokens, passwords and keys wherever they appear in log fields.
+  const logger = pino(appLoggerOptions(spec.name, config.logLevel));
   const app = await spec.start(config, logger);
   let signals = 0;
   const stop = (signal: string): void => {
