@@ -9,8 +9,8 @@ import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { ConfigError, loadOrCreateSigningKey } from '@membrane/config';
 import { parseServerName } from '@membrane/events';
-import { MembershipServiceClient } from '@membrane/proto';
-import { createRpcClient } from '@membrane/rpc';
+import { MembershipServiceClient, RemoteMembershipServiceService, fileDescriptorSet } from '@membrane/proto';
+import { createRpcClient, createRpcServer } from '@membrane/rpc';
 import { decodeBase64, encodeVerifyKey } from '@membrane/signing';
 import type { OldVerifyKey } from '@membrane/signing';
 import type { FederationGatewayConfig } from './config.js';
@@ -24,6 +24,13 @@ import type { ServerKeyFetcher } from './keys/key-fetcher.js';
 import { RemoteKeyRing } from './keys/key-ring.js';
 import { OwnKeyDocument } from './keys/own-key-document.js';
 import { ensureSelfSignedCertificate } from './tls/self-signed.js';
+import { DestinationBackoff } from './outbound/destination-backoff.js';
+import { FederationClient } from './outbound/federation-client.js';
+import type { FederationClientOptions } from './outbound/federation-client.js';
+import { remoteMembershipHandlers } from './outbound/remote-membership-service.js';
+import { TransactionSender } from './outbound/transaction-sender.js';
+import type { OutboxSource } from './outbound/transaction-sender.js';
+import type { MembershipClient } from './federation/membership-client.js';
 
 export const SOFTWARE = { name: 'membrane-federation-gateway', version: '0.1.0' } as const;
 
@@ -31,6 +38,8 @@ export interface RunningFederationGateway {
   readonly port: number;
   /** e.g. `https://127.0.0.1:8448`. */
   readonly url: string;
+  /** Where the RemoteMembershipService listens, e.g. `127.0.0.1:50052`. */
+  readonly grpcAddress: string;
   /** Stop accepting, let requests in flight finish within the grace period, close the gRPC channel. */
   stop(): Promise<void>;
 }
@@ -38,6 +47,21 @@ export interface RunningFederationGateway {
 export interface FederationGatewayOverrides {
   /** Replaces the HTTPS key fetcher (tests, notaries). */
   readonly keyFetcher?: ServerKeyFetcher;
+  /** Replaces server discovery of outbound requests (tests). */
+  readonly resolve?: FederationClientOptions['resolve'];
+}
+
+/** The membership service's outbox RPCs as the transaction sender uses them. */
+function outboxOf(membership: MembershipClient): OutboxSource {
+  return {
+    async claim(limit, leaseMs) {
+      const { entries } = await membership.claimOutbox({ limit, leaseMs });
+      return entries;
+    },
+    async ack(deliveredIds, failed) {
+      await membership.ackOutbox({ deliveredIds: [...deliveredIds], failed: failed.map((f) => ({ ...f })) });
+    },
+  };
 }
 
 /** A file named by the configuration; unreadable is a configuration error naming the key. */
@@ -73,7 +97,18 @@ export async function startFederationGateway(
 
   const tls = tlsMaterial(config, logger);
   const extraCa = config.tls.caFile === undefined ? undefined : readConfiguredFile('tls.caFile', config.tls.caFile).toString('utf8');
-  const fetcher = overrides.keyFetcher ?? new HttpsKeyFetcher({ timeoutMs: config.keyFetch.timeoutMs, ...(extraCa === undefined ? {} : { extraCa }) });
+  const client = new FederationClient({
+    serverName: config.serverName,
+    signingKey: key,
+    ...(extraCa === undefined ? {} : { extraCa }),
+    timeoutMs: config.outbound.requestTimeoutMs,
+    backoff: new DestinationBackoff({ initialMs: config.outbound.backoffInitialMs, maxMs: config.outbound.backoffMaxMs }),
+    ...(overrides.resolve === undefined ? {} : { resolve: overrides.resolve }),
+  });
+  // Key fetches find servers the way every outbound request does (well-known, SRV).
+  const fetcher =
+    overrides.keyFetcher ??
+    new HttpsKeyFetcher({ timeoutMs: config.keyFetch.timeoutMs, ...(extraCa === undefined ? {} : { extraCa }), resolve: (name) => client.resolveServer(name) });
   const keyRing = new RemoteKeyRing({
     fetcher,
     own: { serverName: config.serverName, verifyKeys: new Map([[key.keyId, key.publicKey]]), oldVerifyKeys: oldKeys },
@@ -94,8 +129,40 @@ export async function startFederationGateway(
     ...(tls === undefined ? {} : { tls }),
     logger,
   });
+  const sender = new TransactionSender({
+    serverName: config.serverName,
+    outbox: outboxOf(membership),
+    client,
+    concurrency: config.sender.concurrency,
+    pollIntervalMs: config.sender.pollIntervalMs,
+    retryInitialMs: config.sender.retryInitialMs,
+    retryMaxMs: config.sender.retryMaxMs,
+    leaseMs: config.sender.leaseMs,
+    requestTimeoutMs: config.outbound.requestTimeoutMs,
+    logger: { info: (fields, message) => logger.info(fields, message), warn: (fields, message) => logger.warn(fields, message) },
+  });
+  const grpcServer = createRpcServer({
+    descriptorSet: fileDescriptorSet,
+    logger: { error: (fields, message) => logger.error(fields, message), warn: (fields, message) => logger.warn(fields, message) },
+  });
+  grpcServer.add(
+    RemoteMembershipServiceService,
+    remoteMembershipHandlers({
+      client,
+      signer: { serverName: config.serverName, key },
+      keyForEvent: (server, keyId, validAtTs) => keyRing.keyForEvent(server, keyId, validAtTs),
+      requestTimeoutMs: config.outbound.requestTimeoutMs,
+      totalTimeoutMs: config.outbound.operationTimeoutMs,
+      maxServers: config.outbound.maxServers,
+      notifyOutbox: () => sender.notify(),
+      logger: { info: (fields, message) => logger.info(fields, message), warn: (fields, message) => logger.warn(fields, message) },
+    }),
+  );
   const { host, port: wantedPort } = listenAddressOf(config);
+  let grpcAddress: string;
   try {
+    const grpcPort = await grpcServer.start(config.grpc.listen);
+    grpcAddress = `${config.grpc.listen.slice(0, config.grpc.listen.lastIndexOf(':'))}:${grpcPort}`;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(wantedPort, host, () => {
@@ -104,17 +171,21 @@ export async function startFederationGateway(
       });
     });
   } catch (err) {
+    await grpcServer.shutdown(0);
     membership.close();
+    client.close();
     throw err;
   }
+  if (config.sender.enabled) sender.start();
   const { port } = server.address() as AddressInfo;
   const url = `${tls === undefined ? 'http' : 'https'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  logger.info({ url, serverName: config.serverName, membership: config.membership.address }, 'federation gateway listening');
+  logger.info({ url, grpcAddress, serverName: config.serverName, membership: config.membership.address }, 'federation gateway listening');
 
   let stopping: Promise<void> | undefined;
   return {
     port,
     url,
+    grpcAddress,
     stop() {
       stopping ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -129,6 +200,9 @@ export async function startFederationGateway(
           await closed;
         }
         clearTimeout(timer);
+        await sender.stop();
+        await grpcServer.shutdown(config.shutdownGraceMs);
+        client.close();
         membership.close();
         logger.info('federation gateway stopped');
       })();

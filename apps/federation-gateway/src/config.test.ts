@@ -36,6 +36,18 @@ describe('federation gateway configuration', () => {
     assert.deepEqual(config.keys.oldVerifyKeys, [{ keyId: old.keyId, publicKey: encodeVerifyKey(old), expiredTs: 5 }]);
   });
 
+  it('serves RemoteMembershipService on 50052 and drains the outbox by default, with bounded retries', () => {
+    const config = loadFederationGatewayConfig(undefined, {});
+    assert.equal(config.grpc.listen, '127.0.0.1:50052');
+    assert.deepEqual(config.sender, { enabled: true, concurrency: 4, pollIntervalMs: 5_000, retryInitialMs: 5_000, retryMaxMs: 4 * 60 * 60 * 1000, leaseMs: 120_000 });
+    assert.deepEqual(config.outbound, { requestTimeoutMs: 30_000, operationTimeoutMs: 120_000, maxServers: 10, backoffInitialMs: 2_000, backoffMaxMs: 60 * 60 * 1000 });
+    const tuned = loadFederationGatewayConfig(undefined, { MEMBRANE_FED_GRPC__LISTEN: '0.0.0.0:0', MEMBRANE_FED_SENDER__ENABLED: 'false', MEMBRANE_FED_SENDER__RETRY_MAX_MS: '1000' });
+    assert.equal(tuned.grpc.listen, '0.0.0.0:0');
+    assert.equal(tuned.sender.enabled, false);
+    assert.equal(tuned.sender.retryMaxMs, 1000);
+    assert.throws(() => loadFederationGatewayConfig(undefined, { MEMBRANE_FED_GRPC__LISTEN: 'nowhere' }), /grpc\.listen/);
+  });
+
   it('names the bad key', () => {
     const cases: [Record<string, string>, RegExp][] = [
       [{ MEMBRANE_FED_SERVER_NAME: 'not a name!' }, /serverName/],

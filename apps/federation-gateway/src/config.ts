@@ -53,6 +53,40 @@ const schema = z
         deadlineMs: z.number().int().positive().default(10_000),
       })
       .prefault({}),
+    grpc: z
+      .strictObject({
+        /** `host:port` of the RemoteMembershipService the membership service calls; port 0 picks one. */
+        listen: z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[^:\s]+):\d{1,5}$/, 'must be host:port').default('127.0.0.1:50052'),
+      })
+      .prefault({}),
+    outbound: z
+      .strictObject({
+        /** Bound of one outbound federation request. */
+        requestTimeoutMs: z.number().int().positive().default(30_000),
+        /** Bound of a whole remote join / leave over all candidate servers. */
+        operationTimeoutMs: z.number().int().positive().default(120_000),
+        /** Candidate servers asked at most per remote join / leave. */
+        maxServers: z.number().int().positive().default(10),
+        /** After a destination failed, requests that respect backoff wait initialMs, doubling up to maxMs. */
+        backoffInitialMs: z.number().int().positive().default(2_000),
+        backoffMaxMs: z.number().int().positive().default(60 * 60 * 1000),
+      })
+      .prefault({}),
+    sender: z
+      .strictObject({
+        /** false: do not drain the outbox (another replica does). */
+        enabled: z.boolean().default(true),
+        /** Destinations served at the same time. */
+        concurrency: z.number().int().min(1).max(64).default(4),
+        /** The outbox is checked this often even without NotifyOutbox. */
+        pollIntervalMs: z.number().int().positive().default(5_000),
+        /** Retry delays of a destination's undelivered transaction: initialMs doubling per attempt up to maxMs. */
+        retryInitialMs: z.number().int().positive().default(5_000),
+        retryMaxMs: z.number().int().positive().default(4 * 60 * 60 * 1000),
+        /** How long claimed outbox entries stay leased to this sender. */
+        leaseMs: z.number().int().positive().default(120_000),
+      })
+      .prefault({}),
     keys: z
       .strictObject({
         /** How far in the future our key document's `valid_until_ts` lies. The spec asks for at least an hour. */
@@ -94,3 +128,4 @@ export function listenAddressOf(config: FederationGatewayConfig): { host: string
   const host = config.listen.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
   return { host, port: Number(config.listen.slice(colon + 1)) };
 }
+

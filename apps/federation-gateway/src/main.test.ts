@@ -31,9 +31,11 @@ async function startGateway(dataDir: string, env: Record<string, string>) {
     env: {
       MEMBRANE_FED_SERVER_NAME: 'hs.test',
       MEMBRANE_FED_LISTEN: '127.0.0.1:0',
+      MEMBRANE_FED_GRPC__LISTEN: '127.0.0.1:0',
       MEMBRANE_FED_DATA_DIR: dataDir,
-      // Never contacted by these tests.
+      // Never contacted by these tests (so the transaction sender is off).
       MEMBRANE_FED_MEMBERSHIP__ADDRESS: '127.0.0.1:1',
+      MEMBRANE_FED_SENDER__ENABLED: 'false',
       ...env,
     },
   });
@@ -113,7 +115,10 @@ describe('federation-gateway process', () => {
       assert.equal(answer.status, 401);
       assert.equal((answer.body as { errcode: string }).errcode, 'M_UNAUTHORIZED');
       assert.equal(remote.keyRequests, 0, 'the TLS handshake failed before any request');
-      assert.ok(gateway.logs.some((line) => line['msg'] === 'could not get the keys of a server' && /certificate/i.test(String(line['err']))));
+      // The log line may arrive on stdout just after the answer: wait for it, bounded.
+      const logged = (): boolean => gateway.logs.some((line) => line['msg'] === 'could not get the keys of a server' && /certificate/i.test(String(line['err'])));
+      for (let waited = 0; !logged() && waited < 5_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(logged());
     } finally {
       await remote.stop();
       await gateway.stop();

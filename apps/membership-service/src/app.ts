@@ -82,6 +82,7 @@ export async function startMembershipService(config: MembershipServiceConfig, lo
 /** RemoteMembership over the federation gateway's gRPC contract. */
 function remoteMembershipClient(address: string, deadlineMs: number): RemoteMembership {
   const client = createRpcClient(RemoteMembershipServiceClient, address, { defaultDeadlineMs: deadlineMs });
+  let notifyPending = false;
   return {
     async leave(request) {
       const answer = await client.performRemoteLeave({
@@ -92,7 +93,37 @@ function remoteMembershipClient(address: string, deadlineMs: number): RemoteMemb
         kind: RemoteLeaveKind.REJECT_INVITE,
         ...(request.reason === undefined ? {} : { reason: request.reason }),
       });
+      // No server accepted it: the caller records an out-of-band leave.
+      if (answer.leaveEventJson === '') throw new Error(`no server accepted the leave: ${answer.attempts.map((a) => `${a.serverName} ${a.endpoint} ${a.message}`).join('; ')}`);
       return { eventJson: answer.leaveEventJson };
+    },
+    async invite(request) {
+      const answer = await client.performRemoteInvite({
+        roomId: request.roomId,
+        roomVersion: request.roomVersion,
+        eventJson: request.eventJson,
+        inviteRoomStateJson: [...request.inviteRoomStateJson],
+      });
+      return { eventJson: answer.eventJson };
+    },
+    async join(request) {
+      const answer = await client.performRemoteJoin({
+        roomIdOrAlias: request.roomId,
+        userId: request.userId,
+        serverNames: [...request.serverNames],
+        supportedRoomVersions: [...request.supportedRoomVersions],
+        contentExtrasJson: request.reason === undefined ? '' : JSON.stringify({ reason: request.reason }),
+      });
+      return { roomVersion: answer.roomVersion, joinEventJson: answer.joinEventJson, stateJson: answer.stateJson, authChainJson: answer.authChainJson };
+    },
+    notifyOutbox() {
+      // Coalesce the commits of a burst into one wake-up; the sender also polls, so a lost one only delays.
+      if (notifyPending) return;
+      notifyPending = true;
+      setTimeout(() => {
+        notifyPending = false;
+        client.notifyOutbox({ destinations: [] }, { deadlineMs: 5_000 }).catch(() => undefined);
+      }, 10).unref();
     },
   };
 }

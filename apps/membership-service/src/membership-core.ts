@@ -21,6 +21,7 @@ import {
   powerLevelOf,
   roomIdFromCreateEventId,
   serverNameOf,
+  SUPPORTED_ROOM_VERSIONS,
   validatePdu,
 } from '@membrane/events';
 import { MatrixError } from '@membrane/matrix-errors';
@@ -50,12 +51,29 @@ import {
   SIGNATURES_CHECKED_AT_THE_BORDER,
 } from './room-writer.js';
 import type { EventDraft } from './room-writer.js';
-import type { MembershipRecord, ReadTx, RoomRecord, RoomTx, Storage, StoredMembership } from './storage/index.js';
+import type { MembershipRecord, ReadTx, RoomRecord, RoomTx, StateEntry, Storage, StoredMembership } from './storage/index.js';
 
 /** Remote operations the federation gateway performs for us (optional until it is deployed). */
 export interface RemoteMembership {
+  /** Has the invitee's server counter-sign our invite (federation `invite`); returns the event signed by both. */
+  invite?(request: { roomId: string; roomVersion: string; eventJson: string; inviteRoomStateJson: readonly string[] }): Promise<{ eventJson: string }>;
   /** Rejects an invite / rescinds a knock through a server in the room; returns the leave event sent. */
   leave(request: { roomId: string; userId: string; serverNames: readonly string[]; reason?: string; roomVersion: string }): Promise<{ eventJson: string }>;
+  /**
+   * Joins a room through a resident server (make_join / send_join); returns
+   * our join event and the room state before it with its auth chain, their
+   * signatures checked. Throws a MatrixError when no server let us join.
+   */
+  join?(request: { roomId: string; userId: string; serverNames: readonly string[]; supportedRoomVersions: readonly string[]; reason?: string }): Promise<RemoteJoinAnswer>;
+  /** The outbox has new entries: wake the transaction sender (best effort). */
+  notifyOutbox?(): void;
+}
+
+export interface RemoteJoinAnswer {
+  readonly roomVersion: string;
+  readonly joinEventJson: string;
+  readonly stateJson: readonly string[];
+  readonly authChainJson: readonly string[];
 }
 
 export interface MembershipCoreOptions {
@@ -143,18 +161,27 @@ export class MembershipCore {
     this.assertLocalUser(request.userId);
     if (request.roomIdOrAlias.startsWith('#')) throw MatrixError.notFound(`Room alias ${request.roomIdOrAlias} not found`);
     const roomId = request.roomIdOrAlias;
+    const local = await this.joinLocally(roomId, request);
+    if (!('remote' in local)) return local;
+    return this.joinThroughRemote(roomId, request);
+  }
+
+  private async joinLocally(roomId: string, request: { userId: string; serverNames?: readonly string[]; reason?: string | undefined } & IntentOptions): Promise<{ roomId: string; eventId: string } | { roomId: string; eventId: string; remote: true }> {
     return this.changeMembership(roomId, request, async (tx, room, version, current) => {
       if (current?.membership === 'join') return { roomId, eventId: current.eventId };
-      if (!(await tx.isServerInRoom(roomId, this.serverName))) {
-        throw new MatrixError(501, 'M_UNRECOGNIZED', `Joining rooms on other servers (${roomId}) is not supported yet`);
-      }
+      if (!(await tx.isServerInRoom(roomId, this.serverName))) return { roomId, eventId: '', remote: true as const };
       const appended = await appendLocalEvent(tx, room, version, memberDraft(request.userId, request.userId, 'join', request.reason), this.signer, this.clock());
       return { roomId, eventId: appended.eventId };
+    }).catch((err: unknown) => {
+      // A room we have never heard of may still live on the servers named.
+      if (err instanceof MatrixError && err.status === 404 && this.options.remote?.join !== undefined && (request.serverNames?.length ?? 0) > 0) return { roomId, eventId: '', remote: true as const };
+      throw err;
     });
   }
 
   async invite(request: { roomId: string; sender: string; invitee: string } & IntentOptions): Promise<{ eventId: string }> {
     this.assertLocalUser(request.sender);
+    if (serverNameOf(request.invitee) !== this.serverName && this.options.remote?.invite !== undefined) return this.inviteRemoteUser(request, this.options.remote.invite.bind(this.options.remote));
     this.assertLocalInvitee(request.invitee);
     return this.changeMembership(request.roomId, request, async (tx, room, version) => {
       const target = await tx.getMembership(room.roomId, request.invitee);
@@ -449,6 +476,99 @@ export class MembershipCore {
   // ------------------------------------------------------------ helpers
 
   /**
+   * Invites a user of another server: the invite is built and checked
+   * against the auth rules here, counter-signed by the invitee's server,
+   * then stored like any event of the room (and relayed through the outbox).
+   */
+  private async inviteRemoteUser(request: { roomId: string; sender: string; invitee: string; reason?: string | undefined }, sign: NonNullable<RemoteMembership['invite']>): Promise<{ eventId: string }> {
+    const prepared = await this.storage.withRoomTransaction(request.roomId, async (tx) => {
+      const room = await this.requireRoom(tx, request.roomId);
+      const version = getRoomVersion(room.roomVersion);
+      const target = await tx.getMembership(room.roomId, request.invitee);
+      if (target?.membership === 'invite') return { existing: target.eventId };
+      assertInvitable(request.invitee, room.roomId, decisionRecord(target));
+      const draft = memberDraft(request.sender, request.invitee, 'invite', request.reason);
+      const proto = { ...protoOf(draft), room_id: room.roomId };
+      const authStored = await loadAuthEventsFor(tx, proto, version);
+      const built = buildPdu({ version, proto, prevEvents: await loadPrevEvents(tx, version), authEvents: authStored.map((e) => citeStoredEvent(e, version)), originServerTs: this.clock() }, this.signer);
+      const decision = checkEventAuth({ ...built.event, event_id: built.eventId } as AuthEvent, await authStateWithCreate(tx, authStored, version), version);
+      if (!decision.allowed) throw MatrixError.forbidden(decision.reason);
+      const state = await tx.getCurrentStateEvents(room.roomId, STRIPPED_STATE_TYPES.map((type) => ({ type, stateKey: '' })).concat([{ type: 'm.room.member', stateKey: request.sender }]));
+      const stripped = state.map((stored) => {
+        const event = JSON.parse(stored.json) as Pdu;
+        return encodeCanonicalJson({ type: event.type, state_key: event.state_key ?? '', sender: event.sender, content: event.content });
+      });
+      return { version, event: built.event, eventId: built.eventId, stripped };
+    });
+    if ('existing' in prepared) return { eventId: prepared.existing };
+    const signed = await sign({ roomId: request.roomId, roomVersion: prepared.version.id, eventJson: encodeCanonicalJson(prepared.event), inviteRoomStateJson: prepared.stripped });
+    const event = JSON.parse(signed.eventJson) as Pdu;
+    const outcome = await this.storage.withRoomTransaction(request.roomId, async (tx) => {
+      const room = await this.requireRoom(tx, request.roomId);
+      return this.acceptRoomEvent(tx, room, prepared.version, event, prepared.eventId, 'invite');
+    });
+    this.committed();
+    if (outcome.error !== undefined) throw outcome.error;
+    return { eventId: outcome.eventId };
+  }
+
+  /**
+   * Joins a room we are not resident in through the servers named, the
+   * inviter's and the room ID's server, then stores the state and auth chain
+   * the resident server returned (as outliers and as the current state) and
+   * our join on top of it: from then on we are a resident server.
+   */
+  private async joinThroughRemote(roomId: string, request: { userId: string; serverNames?: readonly string[]; reason?: string | undefined }): Promise<{ roomId: string; eventId: string }> {
+    const remote = this.options.remote;
+    if (remote?.join === undefined) throw new MatrixError(501, 'M_UNRECOGNIZED', `Joining rooms on other servers (${roomId}) is not supported without a federation gateway`);
+    const invite = await this.storage.read((tx) => tx.getReceivedInvite(roomId, request.userId));
+    const servers = [...new Set([...(request.serverNames ?? []), ...(invite?.servers ?? []), serverNameOf(roomId)])].filter(
+      (s): s is string => s !== undefined && s !== '' && s !== this.serverName,
+    );
+    if (servers.length === 0) throw MatrixError.notFound(`No server is known to join ${roomId} through`);
+    const answer = await remote.join({
+      roomId,
+      userId: request.userId,
+      serverNames: servers,
+      supportedRoomVersions: SUPPORTED_ROOM_VERSIONS,
+      ...(request.reason === undefined ? {} : { reason: request.reason }),
+    });
+    const version = getRoomVersion(answer.roomVersion);
+    const join = JSON.parse(answer.joinEventJson) as Pdu;
+    const joinId = computeEventId(join, version);
+    const now = this.clock();
+    await this.storage.withRoomTransaction(roomId, async (tx) => {
+      const room = (await tx.getRoom(roomId)) ?? (await tx.createRoom({ roomVersion: version.id, createdTs: now })).room;
+      const state: StateEntry[] = [];
+      const members: { userId: string; membership: Membership; eventId: string }[] = [];
+      const stateIds = new Set<string>();
+      for (const json of [...answer.authChainJson, ...answer.stateJson]) {
+        const event = JSON.parse(json) as Pdu;
+        const eventId = computeEventId(event, version);
+        await tx.insertEvent({ eventId, roomId, type: event.type, stateKey: event.state_key ?? null, sender: event.sender, depth: event.depth, originServerTs: event.origin_server_ts, json: encodeCanonicalJson(event), outlier: true });
+      }
+      for (const json of answer.stateJson) {
+        const event = JSON.parse(json) as Pdu;
+        if (event.state_key === undefined) continue;
+        const eventId = computeEventId(event, version);
+        if (stateIds.has(eventId)) continue;
+        stateIds.add(eventId);
+        state.push({ type: event.type, stateKey: event.state_key, eventId });
+        const membership = event.type === 'm.room.member' ? membershipOf(event.content) : undefined;
+        if (membership !== undefined) members.push({ userId: event.state_key, membership, eventId });
+      }
+      const group = await tx.storeStateGroup({ prevGroupId: null, entries: state });
+      await tx.replaceCurrentState(state);
+      await tx.setCurrentStateGroup(group);
+      for (const member of members) await tx.upsertMembership(member);
+      await persistAcceptedEvent(tx, { ...room, roomVersion: version.id, currentStateGroupId: group }, join, joinId, this.serverName, now, [joinId]);
+      await tx.deleteReceivedInvite(request.userId);
+    });
+    this.committed();
+    return { roomId, eventId: joinId };
+  }
+
+  /**
    * Leaves a room we are not resident in (reject a remote invite, rescind a
    * knock): through the remote servers when the gateway is there, otherwise
    * or when every server fails, by a local out-of-band leave so the user is
@@ -634,8 +754,12 @@ export class MembershipCore {
 
   private committed(): void {
     this.options.onCommitted?.();
+    this.options.remote?.notifyOutbox?.();
   }
 }
+
+/** The state an invitee sees of the room before joining (`invite_room_state`), beside the inviter's member event. */
+const STRIPPED_STATE_TYPES = ['m.room.create', 'm.room.join_rules', 'm.room.name', 'm.room.canonical_alias', 'm.room.avatar', 'm.room.encryption', 'm.room.topic'];
 
 function protoOf(draft: EventDraft): { type: string; sender: string; content: JsonObject; state_key?: string } {
   return { type: draft.type, sender: draft.sender, content: draft.content, ...(draft.stateKey === undefined ? {} : { state_key: draft.stateKey }) };

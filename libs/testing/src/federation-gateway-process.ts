@@ -21,6 +21,7 @@ export async function startFederationGatewayProcess(options: FederationGatewayPr
   const env: Record<string, string> = {
     MEMBRANE_FED_SERVER_NAME: options.serverName ?? 'hs.test',
     MEMBRANE_FED_LISTEN: '127.0.0.1:0',
+    MEMBRANE_FED_GRPC__LISTEN: '127.0.0.1:0',
     MEMBRANE_FED_DATA_DIR: options.dataDir,
     MEMBRANE_FED_MEMBERSHIP__ADDRESS: options.membershipAddress,
     ...(options.certFile === undefined ? {} : { MEMBRANE_FED_TLS__CERT_FILE: options.certFile }),

@@ -6,3 +6,5 @@ export { startFakeRemoteServer } from './fake-remote-server.js';
 export type { FakeRemoteServer, FakeRemoteServerOptions, FederationAnswer, FederationCall, FederationPeer, KeyDocumentOptions } from './fake-remote-server.js';
 export { startFederationGatewayProcess } from './federation-gateway-process.js';
 export type { FederationGatewayProcessOptions } from './federation-gateway-process.js';
+export { reservePort, startHomeserverStack } from './homeserver-stack.js';
+export type { HomeserverStack, HomeserverStackOptions, HomeserverUser } from './homeserver-stack.js';

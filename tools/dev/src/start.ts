@@ -9,6 +9,8 @@ const serverName = process.env['MEMBRANE_SERVER_NAME'] ?? 'localhost:8448';
 const grpcAddress = process.env['MEMBRANE_GRPC_ADDRESS'] ?? '127.0.0.1:50051';
 const csPort = process.env['MEMBRANE_CS_PORT'] ?? '8008';
 const federationListen = process.env['MEMBRANE_FED_LISTEN'] ?? '127.0.0.1:8448';
+// The federation gateway's RemoteMembershipService (remote joins and leaves, outbox wake-ups).
+const remoteGrpcAddress = process.env['MEMBRANE_FED_GRPC__LISTEN'] ?? '127.0.0.1:50052';
 
 interface Part {
   readonly app: AppName;
@@ -24,6 +26,7 @@ const parts: Part[] = [
       MEMBRANE_MEMBERSHIP_DATA_DIR: dataDir,
       MEMBRANE_MEMBERSHIP_SERVER_NAME: serverName,
       MEMBRANE_MEMBERSHIP_GRPC__LISTEN: grpcAddress,
+      MEMBRANE_MEMBERSHIP_REMOTE__ADDRESS: remoteGrpcAddress,
     },
   },
   {
@@ -44,6 +47,7 @@ const parts: Part[] = [
       MEMBRANE_FED_SERVER_NAME: serverName,
       MEMBRANE_FED_LISTEN: federationListen,
       MEMBRANE_FED_MEMBERSHIP__ADDRESS: grpcAddress,
+      MEMBRANE_FED_GRPC__LISTEN: remoteGrpcAddress,
       // The membership service signs events with this key; the gateway publishes it.
       MEMBRANE_FED_SIGNING_KEY_PATH: `${dataDir}/signing.key`,
     },

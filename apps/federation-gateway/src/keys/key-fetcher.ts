@@ -4,7 +4,7 @@
 import { request } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import { parseJson } from '@membrane/canonical-json';
-import type { ServerAddressResolver } from './server-address.js';
+import type { ServerAddress, ServerAddressResolver } from './server-address.js';
 import { resolveServerAddressWithoutDiscovery } from './server-address.js';
 
 export interface ServerKeyFetcher {
@@ -26,14 +26,15 @@ export interface HttpsKeyFetcherOptions {
   /** Extra trusted CA certificates (PEM), added to the system's. */
   readonly extraCa?: string;
   readonly timeoutMs: number;
-  readonly resolve?: ServerAddressResolver;
+  /** Where a server is reached; default: IP literal / explicit port / 8448, without discovery. */
+  readonly resolve?: ServerAddressResolver | ((serverName: string) => Promise<ServerAddress | undefined>);
   /** A key document is small; anything larger is refused. */
   readonly maxResponseBytes?: number;
 }
 
 export class HttpsKeyFetcher implements ServerKeyFetcher {
   readonly #ca: string[];
-  readonly #resolve: ServerAddressResolver;
+  readonly #resolve: (serverName: string) => ServerAddress | undefined | Promise<ServerAddress | undefined>;
   readonly #maxBytes: number;
 
   constructor(private readonly options: HttpsKeyFetcherOptions) {
@@ -42,19 +43,25 @@ export class HttpsKeyFetcher implements ServerKeyFetcher {
     this.#maxBytes = options.maxResponseBytes ?? 256 * 1024;
   }
 
-  fetchServerKeys(serverName: string): Promise<unknown> {
-    const address = this.#resolve(serverName);
-    if (address === undefined) return Promise.reject(new KeyFetchError(serverName, 'not a valid server name'));
+  async fetchServerKeys(serverName: string): Promise<unknown> {
+    let address: ServerAddress | undefined;
+    try {
+      address = await this.#resolve(serverName);
+    } catch (err) {
+      throw new KeyFetchError(serverName, `server discovery failed: ${(err as Error).message}`);
+    }
+    if (address === undefined) throw new KeyFetchError(serverName, 'not a valid server name');
+    const target = address;
     return new Promise((resolve, reject) => {
       const fail = (message: string): void => reject(new KeyFetchError(serverName, message));
       const req = request(
         {
-          host: address.host,
-          port: address.port,
-          ...(address.tlsServerName === undefined ? {} : { servername: address.tlsServerName }),
+          host: target.host,
+          port: target.port,
+          ...(target.tlsServerName === undefined ? {} : { servername: target.tlsServerName }),
           method: 'GET',
           path: '/_matrix/key/v2/server',
-          headers: { host: address.hostHeader, accept: 'application/json' },
+          headers: { host: target.hostHeader, accept: 'application/json' },
           ca: this.#ca,
           timeout: this.options.timeoutMs,
           agent: false,

@@ -162,6 +162,24 @@ export interface PerformRemoteLeaveResponse {
   attempts: ServerAttempt[];
 }
 
+export interface PerformRemoteInviteRequest {
+  roomId: string;
+  roomVersion: string;
+  /** Our signed invite event, canonical JSON. */
+  eventJson: string;
+  /** Stripped state for the invitee (`invite_room_state`), canonical JSON of each event. */
+  inviteRoomStateJson: string[];
+}
+
+/** A refusal or an unreachable invitee server fails the call with a Matrix error. */
+export interface PerformRemoteInviteResponse {
+  /** The invite signed by both servers, canonical JSON. */
+  eventJson: string;
+  /** The invitee's server. */
+  serverName: string;
+  attempts: ServerAttempt[];
+}
+
 export interface NotifyOutboxRequest {
   /** Server names with new outbox entries; empty means "check everything". */
   destinations: string[];
@@ -741,6 +759,176 @@ export const PerformRemoteLeaveResponse: MessageFns<PerformRemoteLeaveResponse> 
   },
 };
 
+function createBasePerformRemoteInviteRequest(): PerformRemoteInviteRequest {
+  return { roomId: "", roomVersion: "", eventJson: "", inviteRoomStateJson: [] };
+}
+
+export const PerformRemoteInviteRequest: MessageFns<PerformRemoteInviteRequest> = {
+  encode(message: PerformRemoteInviteRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.roomId !== "") {
+      writer.uint32(10).string(message.roomId);
+    }
+    if (message.roomVersion !== "") {
+      writer.uint32(18).string(message.roomVersion);
+    }
+    if (message.eventJson !== "") {
+      writer.uint32(26).string(message.eventJson);
+    }
+    for (const v of message.inviteRoomStateJson) {
+      writer.uint32(34).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PerformRemoteInviteRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePerformRemoteInviteRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.roomId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.roomVersion = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.eventJson = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.inviteRoomStateJson.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<PerformRemoteInviteRequest>, I>>(base?: I): PerformRemoteInviteRequest {
+    return PerformRemoteInviteRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PerformRemoteInviteRequest>, I>>(object: I): PerformRemoteInviteRequest {
+    const message = createBasePerformRemoteInviteRequest();
+    message.roomId = object.roomId ?? "";
+    message.roomVersion = object.roomVersion ?? "";
+    message.eventJson = object.eventJson ?? "";
+    message.inviteRoomStateJson = object.inviteRoomStateJson?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBasePerformRemoteInviteResponse(): PerformRemoteInviteResponse {
+  return { eventJson: "", serverName: "", attempts: [] };
+}
+
+export const PerformRemoteInviteResponse: MessageFns<PerformRemoteInviteResponse> = {
+  encode(message: PerformRemoteInviteResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.eventJson !== "") {
+      writer.uint32(10).string(message.eventJson);
+    }
+    if (message.serverName !== "") {
+      writer.uint32(18).string(message.serverName);
+    }
+    for (const v of message.attempts) {
+      ServerAttempt.encode(v!, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PerformRemoteInviteResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePerformRemoteInviteResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.eventJson = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.serverName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.attempts.push(ServerAttempt.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<PerformRemoteInviteResponse>, I>>(base?: I): PerformRemoteInviteResponse {
+    return PerformRemoteInviteResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PerformRemoteInviteResponse>, I>>(object: I): PerformRemoteInviteResponse {
+    const message = createBasePerformRemoteInviteResponse();
+    message.eventJson = object.eventJson ?? "";
+    message.serverName = object.serverName ?? "";
+    message.attempts = object.attempts?.map((e) => ServerAttempt.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 function createBaseNotifyOutboxRequest(): NotifyOutboxRequest {
   return { destinations: [] };
 }
@@ -868,6 +1056,21 @@ export const RemoteMembershipServiceService = {
       Buffer.from(PerformRemoteLeaveResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): PerformRemoteLeaveResponse => PerformRemoteLeaveResponse.decode(value),
   },
+  /**
+   * Invite a user of another server: federation `invite` (v2, falling back to
+   * v1) to the invitee's server, which counter-signs the event.
+   */
+  performRemoteInvite: {
+    path: "/matrix.federation.v1.RemoteMembershipService/PerformRemoteInvite" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PerformRemoteInviteRequest): Buffer =>
+      Buffer.from(PerformRemoteInviteRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PerformRemoteInviteRequest => PerformRemoteInviteRequest.decode(value),
+    responseSerialize: (value: PerformRemoteInviteResponse): Buffer =>
+      Buffer.from(PerformRemoteInviteResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PerformRemoteInviteResponse => PerformRemoteInviteResponse.decode(value),
+  },
   /** Wake the transaction sender: the outbox has new entries for these destinations. */
   notifyOutbox: {
     path: "/matrix.federation.v1.RemoteMembershipService/NotifyOutbox" as const,
@@ -889,6 +1092,11 @@ export interface RemoteMembershipServiceServer extends UntypedServiceImplementat
    * make_leave, sign, send_leave (v2, falling back to v1).
    */
   performRemoteLeave: handleUnaryCall<PerformRemoteLeaveRequest, PerformRemoteLeaveResponse>;
+  /**
+   * Invite a user of another server: federation `invite` (v2, falling back to
+   * v1) to the invitee's server, which counter-signs the event.
+   */
+  performRemoteInvite: handleUnaryCall<PerformRemoteInviteRequest, PerformRemoteInviteResponse>;
   /** Wake the transaction sender: the outbox has new entries for these destinations. */
   notifyOutbox: handleUnaryCall<NotifyOutboxRequest, NotifyOutboxResponse>;
 }
@@ -928,6 +1136,25 @@ export interface RemoteMembershipServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: PerformRemoteLeaveResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Invite a user of another server: federation `invite` (v2, falling back to
+   * v1) to the invitee's server, which counter-signs the event.
+   */
+  performRemoteInvite(
+    request: PerformRemoteInviteRequest,
+    callback: (error: ServiceError | null, response: PerformRemoteInviteResponse) => void,
+  ): ClientUnaryCall;
+  performRemoteInvite(
+    request: PerformRemoteInviteRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PerformRemoteInviteResponse) => void,
+  ): ClientUnaryCall;
+  performRemoteInvite(
+    request: PerformRemoteInviteRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PerformRemoteInviteResponse) => void,
   ): ClientUnaryCall;
   /** Wake the transaction sender: the outbox has new entries for these destinations. */
   notifyOutbox(

@@ -1,0 +1,171 @@
+// Two complete homeservers (membership service + CS gateway + federation
+// gateway each, as processes) federating over real TLS on loopback, with
+// their own certificates from a test CA and their own signing keys.
+// Everything is checked through the CS API of both sides.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTestCertificateAuthority, startHomeserverStack } from '@membrane/testing';
+import type { HomeserverStack, HomeserverUser } from '@membrane/testing';
+
+const V3 = '/_matrix/client/v3';
+const enc = (id: string): string => encodeURIComponent(id).replace(/!/g, '%21');
+
+interface Answer {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+}
+
+function cs(hs: HomeserverStack, user: HomeserverUser, method: string, path: string, json?: unknown): Promise<Answer> {
+  const url = new URL(hs.csUrl);
+  const payload = json === undefined ? undefined : JSON.stringify(json);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: url.hostname,
+        port: url.port,
+        method,
+        path: `${V3}${path}`,
+        headers: { authorization: `Bearer ${user.access_token}`, ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }) },
+        timeout: 90_000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: res.statusCode ?? 0, body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) });
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+/** The membership of `userId` in `roomId` as `reader` sees it on `hs` (undefined when unknown to them). */
+async function membershipSeen(hs: HomeserverStack, reader: HomeserverUser, roomId: string, userId: string): Promise<string | undefined> {
+  const answer = await cs(hs, reader, 'GET', `/rooms/${enc(roomId)}/state/m.room.member/${enc(userId)}`);
+  return answer.status === 200 ? (answer.body['membership'] as string) : undefined;
+}
+
+/** Polls until `probe` returns `want`, at most `timeoutMs`; returns the last value seen. */
+async function eventually<T>(probe: () => Promise<T>, want: T, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last = await probe();
+  while (last !== want && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    last = await probe();
+  }
+  return last;
+}
+
+describe('two homeservers federating', { timeout: 240_000 }, () => {
+  let dir = '';
+  let hs1: HomeserverStack;
+  let hs2: HomeserverStack;
+  let alice: HomeserverUser;
+  let bob: HomeserverUser;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'two-hs-'));
+    const ca = createTestCertificateAuthority(join(dir, 'ca'));
+    // Short retry delays so a restarted peer is served again within the test.
+    const federationEnv = { MEMBRANE_FED_SENDER__RETRY_INITIAL_MS: '200', MEMBRANE_FED_SENDER__RETRY_MAX_MS: '1000', MEMBRANE_FED_SENDER__POLL_INTERVAL_MS: '500' };
+    [hs1, hs2] = await Promise.all([
+      startHomeserverStack({ dir: join(dir, 'hs1'), ca, federationEnv }),
+      startHomeserverStack({ dir: join(dir, 'hs2'), ca, federationEnv }),
+    ]);
+    [alice, bob] = await Promise.all([hs1.createUser('alice'), hs2.createUser('bob')]);
+  });
+
+  after(async () => {
+    await Promise.allSettled([hs1?.stop(), hs2?.stop()]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('1. a user of hs2 joins a room on hs1 and leaves it; hs1 sees the leave; the user forgets the room', async () => {
+    const created = await cs(hs1, alice, 'POST', '/createRoom', { preset: 'public_chat' });
+    assert.equal(created.status, 200, JSON.stringify(created.body));
+    const roomId = created.body['room_id'] as string;
+
+    const joined = await cs(hs2, bob, 'POST', `/join/${enc(roomId)}?server_name=${enc(hs1.serverName)}`, {});
+    assert.equal(joined.status, 200, JSON.stringify(joined.body));
+    assert.equal(await membershipSeen(hs1, alice, roomId, bob.user_id), 'join', 'hs1 accepted the send_join');
+    assert.equal(await membershipSeen(hs2, bob, roomId, alice.user_id), 'join', 'hs2 stored the room state it got from hs1');
+    const rooms = await cs(hs2, bob, 'GET', '/joined_rooms');
+    assert.deepEqual(rooms.body['joined_rooms'], [roomId]);
+
+    const left = await cs(hs2, bob, 'POST', `/rooms/${enc(roomId)}/leave`, { reason: 'bye' });
+    assert.equal(left.status, 200, JSON.stringify(left.body));
+    assert.equal(await eventually(() => membershipSeen(hs1, alice, roomId, bob.user_id), 'leave'), 'leave', 'the leave reached hs1 through the outbox');
+
+    const forgot = await cs(hs2, bob, 'POST', `/rooms/${enc(roomId)}/forget`, {});
+    assert.equal(forgot.status, 200, JSON.stringify(forgot.body));
+    const after = await cs(hs2, bob, 'GET', '/joined_rooms');
+    assert.deepEqual(after.body['joined_rooms'], []);
+  });
+
+  it('2. a user of hs1 invites a user of hs2, who rejects; hs1 sees the leave through its send_leave', async () => {
+    const created = await cs(hs1, alice, 'POST', '/createRoom', { preset: 'private_chat' });
+    const roomId = created.body['room_id'] as string;
+    const invited = await cs(hs1, alice, 'POST', `/rooms/${enc(roomId)}/invite`, { user_id: bob.user_id });
+    assert.equal(invited.status, 200, JSON.stringify(invited.body));
+    assert.equal(await membershipSeen(hs1, alice, roomId, bob.user_id), 'invite');
+    const forgetWhileInvited = await cs(hs2, bob, 'POST', `/rooms/${enc(roomId)}/forget`, {});
+    assert.equal(forgetWhileInvited.status, 400, 'hs2 holds the invite');
+
+    const rejected = await cs(hs2, bob, 'POST', `/rooms/${enc(roomId)}/leave`, { reason: 'no thanks' });
+    assert.equal(rejected.status, 200, JSON.stringify(rejected.body));
+    assert.equal(await membershipSeen(hs1, alice, roomId, bob.user_id), 'leave', 'send_leave reached hs1 before the rejection returned');
+    const members = await cs(hs1, alice, 'GET', `/rooms/${enc(roomId)}/members`);
+    const leave = (members.body['chunk'] as { state_key: string; content: { reason?: string } }[]).find((e) => e.state_key === bob.user_id);
+    assert.equal(leave?.content.reason, 'no thanks');
+    const forgot = await cs(hs2, bob, 'POST', `/rooms/${enc(roomId)}/forget`, {});
+    assert.equal(forgot.status, 200, 'the invite is gone on hs2');
+  });
+
+  it('4. hs2 is stopped while hs1 has events for it; after the restart everything arrives, in order', async () => {
+    const created = await cs(hs1, alice, 'POST', '/createRoom', { preset: 'public_chat' });
+    const roomId = created.body['room_id'] as string;
+    const joined = await cs(hs2, bob, 'POST', `/join/${enc(roomId)}?server_name=${enc(hs1.serverName)}`, {});
+    assert.equal(joined.status, 200, JSON.stringify(joined.body));
+
+    await hs2.stop();
+    const locals = ['carol', 'dave', 'erin'];
+    for (const localpart of locals) {
+      const invited = await cs(hs1, alice, 'POST', `/rooms/${enc(roomId)}/invite`, { user_id: `@${localpart}:${hs1.serverName}` });
+      assert.equal(invited.status, 200, JSON.stringify(invited.body));
+    }
+    // The last change of a member who is invited, then uninvited: order matters for its final state.
+    const kicked = await cs(hs1, alice, 'POST', `/rooms/${enc(roomId)}/kick`, { user_id: `@erin:${hs1.serverName}` });
+    assert.equal(kicked.status, 200, JSON.stringify(kicked.body));
+
+    await hs2.restart();
+    for (const localpart of ['carol', 'dave']) {
+      assert.equal(await eventually(() => membershipSeen(hs2, bob, roomId, `@${localpart}:${hs1.serverName}`), 'invite'), 'invite', `${localpart}'s invite reached hs2`);
+    }
+    assert.equal(await eventually(() => membershipSeen(hs2, bob, roomId, `@erin:${hs1.serverName}`), 'leave'), 'leave', 'the kick came after the invite');
+    const retried = hs1.processes.some((p) => p.logs.some((l) => l['msg'] === 'transaction not delivered; will retry' && l['destination'] === hs2.serverName));
+    assert.ok(retried, 'hs1 failed to deliver while hs2 was down and delivered on a retry');
+  });
+
+  it('3. with hs1 stopped, rejecting its invite records a local out-of-band leave and the invite is gone', async () => {
+    const created = await cs(hs1, alice, 'POST', '/createRoom', { preset: 'private_chat' });
+    const roomId = created.body['room_id'] as string;
+    const invited = await cs(hs1, alice, 'POST', `/rooms/${enc(roomId)}/invite`, { user_id: bob.user_id });
+    assert.equal(invited.status, 200, JSON.stringify(invited.body));
+    await hs1.stop();
+
+    const rejected = await cs(hs2, bob, 'POST', `/rooms/${enc(roomId)}/leave`, {});
+    assert.equal(rejected.status, 200, JSON.stringify(rejected.body));
+    const forgot = await cs(hs2, bob, 'POST', `/rooms/${enc(roomId)}/forget`, {});
+    assert.equal(forgot.status, 200, 'the invite is gone: the user left (out of band) and may forget the room');
+    const warned = hs2.processes.find((p) => p.logs.some((l) => l['msg'] === 'no server accepted the remote leave'));
+    assert.ok(warned !== undefined, 'the gateway logged that no server accepted the leave');
+  });
+});
