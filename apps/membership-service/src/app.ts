@@ -2,8 +2,9 @@
 // key, core, gRPC server with health and reflection. `main.ts` is the CLI
 // around it; tests start it in-process the same way.
 import { mkdirSync } from 'node:fs';
-import { pino } from 'pino';
+import type { Interceptor } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
+import { createAppLogger, createMetricsRegistry, grpcClientMetricsInterceptor, grpcServerMetricsInterceptor, startMetricsServer } from '@membrane/observability';
 import { loadOrCreateSigningKey } from '@membrane/config';
 import { MembershipServiceService, RemoteLeaveKind, RemoteMembershipServiceClient, fileDescriptorSet } from '@membrane/proto';
 import { createRpcClient, createRpcServer } from '@membrane/rpc';
@@ -14,6 +15,7 @@ import { CommitNotifier } from './commit-notifier.js';
 import { membershipServiceHandlers } from './grpc-handlers.js';
 import { MembershipCore } from './membership-core.js';
 import type { RemoteMembership } from './membership-core.js';
+import { registerOutboxMetrics } from './metrics.js';
 import { openStorage } from './storage/index.js';
 import type { StorageConfig } from './storage/index.js';
 
@@ -26,7 +28,8 @@ export interface RunningMembershipService {
   stop(): Promise<void>;
 }
 
-export async function startMembershipService(config: MembershipServiceConfig, logger: Logger = pino({ level: config.logLevel })): Promise<RunningMembershipService> {
+export async function startMembershipService(config: MembershipServiceConfig, logger: Logger = createAppLogger({ app: 'membership-service', level: config.logLevel })): Promise<RunningMembershipService> {
+  const metrics = createMetricsRegistry({ app: 'membership-service' });
   mkdirSync(config.dataDir, { recursive: true });
   const { key, generated } = loadOrCreateSigningKey(signingKeyPathOf(config));
   if (generated) logger.info({ keyId: key.keyId, path: signingKeyPathOf(config) }, 'generated a new signing key');
@@ -42,8 +45,9 @@ export async function startMembershipService(config: MembershipServiceConfig, lo
           ...(config.database.poolSize === undefined ? {} : { poolSize: config.database.poolSize }),
         };
   const storage = await openStorage(storageConfig);
+  registerOutboxMetrics(metrics, storage);
   const notifier = new CommitNotifier();
-  const remote = config.remote === undefined ? undefined : remoteMembershipClient(config.remote.address, config.remote.deadlineMs);
+  const remote = config.remote === undefined ? undefined : remoteMembershipClient(config.remote.address, config.remote.deadlineMs, [grpcClientMetricsInterceptor(metrics)]);
   const core = new MembershipCore({
     storage,
     signer: { serverName: config.serverName, key },
@@ -54,13 +58,15 @@ export async function startMembershipService(config: MembershipServiceConfig, lo
 
   const server = createRpcServer({
     descriptorSet: fileDescriptorSet,
+    serverOptions: { interceptors: [grpcServerMetricsInterceptor(metrics)] },
     logger: { error: (fields, message) => logger.error(fields, message), warn: (fields, message) => logger.warn(fields, message) },
   });
   server.add(MembershipServiceService, membershipServiceHandlers({ core, storage, notifier }));
   const port = await server.start(config.grpc.listen);
   const host = config.grpc.listen.slice(0, config.grpc.listen.lastIndexOf(':'));
   const address = `${host}:${port}`;
-  logger.info({ address, serverName: config.serverName, database: storage.engine }, 'membership service listening');
+  const metricsServer = config.metrics.port === undefined ? undefined : await startMetricsServer(metrics, config.metrics.host, config.metrics.port);
+  logger.info({ address, serverName: config.serverName, database: storage.engine, metricsUrl: metricsServer?.url }, 'membership service listening');
 
   let stopping: Promise<void> | undefined;
   return {
@@ -71,6 +77,7 @@ export async function startMembershipService(config: MembershipServiceConfig, lo
       stopping ??= (async () => {
         const { forced } = await server.shutdown(config.shutdownGraceMs);
         if (forced) logger.warn('calls were still running after the grace period and were cut off');
+        await metricsServer?.close();
         await storage.close();
         logger.info('membership service stopped');
       })();
@@ -80,8 +87,8 @@ export async function startMembershipService(config: MembershipServiceConfig, lo
 }
 
 /** RemoteMembership over the federation gateway's gRPC contract. */
-function remoteMembershipClient(address: string, deadlineMs: number): RemoteMembership {
-  const client = createRpcClient(RemoteMembershipServiceClient, address, { defaultDeadlineMs: deadlineMs });
+function remoteMembershipClient(address: string, deadlineMs: number, interceptors: Interceptor[]): RemoteMembership {
+  const client = createRpcClient(RemoteMembershipServiceClient, address, { defaultDeadlineMs: deadlineMs, channelOptions: { interceptors } });
   let notifyPending = false;
   return {
     async leave(request) {

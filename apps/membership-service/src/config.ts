@@ -22,6 +22,8 @@ const schema = z.strictObject({
   defaultRoomVersion: z.enum(SUPPORTED_ROOM_VERSIONS as [string, ...string[]]).default(DEFAULT_ROOM_VERSION),
   /** The federation gateway's RemoteMembershipService, for leaving rooms on other servers. */
   remote: z.strictObject({ address: z.string().min(1), deadlineMs: z.number().int().positive().default(60_000) }).optional(),
+  /** Prometheus `/metrics` on its own HTTP port; off unless a port is set (0 picks a free one). */
+  metrics: z.strictObject({ host: z.string().min(1).default('127.0.0.1'), port: z.number().int().min(0).max(65_535).optional() }).prefault({}),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** How long SIGTERM waits for calls in flight. */
   shutdownGraceMs: z.number().int().nonnegative().default(10_000),

@@ -163,3 +163,23 @@ describe('membership-service command line', () => {
     }
   });
 });
+
+describe('membership-service metrics', () => {
+  it('serves Prometheus metrics with gRPC call counts and the outbox depth when a metrics port is set', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'membership-metrics-'));
+    const app = await startMembershipService(dir, { MEMBRANE_MEMBERSHIP_METRICS__PORT: '0' });
+    try {
+      const metricsUrl = String(app.ready['metricsUrl']);
+      assert.match(metricsUrl, /^http:\/\/127\.0\.0\.1:\d+/);
+      const client = createRpcClient(MembershipServiceClient, app.address, { defaultDeadlineMs: 10_000 });
+      await client.performCreateRoom({ creatorUserId: '@alice:hs.test', preset: 0, visibility: 0, invitees: [] });
+      client.close();
+      const text = await (await fetch(metricsUrl.endsWith('/metrics') ? metricsUrl : `${metricsUrl}/metrics`)).text();
+      assert.match(text, /grpc_server_calls_total\{[^}]*method="\/matrix\.membership\.v1\.MembershipService\/PerformCreateRoom"[^}]*\} 1/);
+      assert.match(text, /membership_outbox_depth\{[^}]*\} 0/);
+    } finally {
+      await app.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
