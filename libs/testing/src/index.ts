@@ -8,3 +8,5 @@ export { startFederationGatewayProcess } from './federation-gateway-process.js';
 export type { FederationGatewayProcessOptions } from './federation-gateway-process.js';
 export { reservePort, startHomeserverStack } from './homeserver-stack.js';
 export type { HomeserverStack, HomeserverStackOptions, HomeserverUser } from './homeserver-stack.js';
+export { percentile, runWithConcurrency, throughputOf } from './load.js';
+export type { LoadResult } from './load.js';

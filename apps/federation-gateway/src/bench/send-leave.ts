@@ -9,30 +9,13 @@
 import type { JsonObject } from '@membrane/canonical-json';
 import { Membership } from '@membrane/proto';
 import { signRequest } from '@membrane/signing';
+import { percentile, runWithConcurrency, throughputOf } from '@membrane/testing';
 import { path, startFixture } from '../test-support/fixture.js';
 
 const SMOKE = process.argv.includes('--smoke');
 const ROOMS = SMOKE ? 2 : 10;
 const USERS_PER_ROOM = SMOKE ? 10 : 100;
 const CONCURRENCY = 16;
-
-async function runPool(tasks: readonly (() => Promise<void>)[], limit: number): Promise<number[]> {
-  const latencies: number[] = [];
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, tasks.length) }, async () => {
-    while (next < tasks.length) {
-      const task = tasks[next] as () => Promise<void>;
-      next += 1;
-      const started = performance.now();
-      await task();
-      latencies.push(performance.now() - started);
-    }
-  });
-  await Promise.all(workers);
-  return latencies;
-}
-
-const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 
 async function main(): Promise<void> {
   const f = await startFixture();
@@ -54,24 +37,21 @@ async function main(): Promise<void> {
     // Interleave rooms, as independent peers would.
     leaves.sort((a, b) => a.userId.localeCompare(b.userId));
     let failures = 0;
-    const started = performance.now();
-    const latencies = await runPool(
+    const run = await runWithConcurrency(
       leaves.map((leave) => async () => {
         const answer = await f.call({ method: 'PUT', path: leave.path, body: leave.body, authorization: leave.authorization }, remote);
         if (answer.status !== 200) failures += 1;
       }),
       CONCURRENCY,
     );
-    const elapsedMs = performance.now() - started;
     const sample = leaves[leaves.length - 1];
     if (sample !== undefined && (await f.membership(sample.roomId, sample.userId)).membership !== Membership.LEAVE) failures += 1;
-    const sorted = [...latencies].sort((a, b) => a - b);
     process.stdout.write(
       `${JSON.stringify({
         group: 'federation-gateway',
         name: 'send_leave v2, authenticated, HTTPS keep-alive',
-        opsPerSecond: Math.round((leaves.length / elapsedMs) * 1000),
-        detail: `${leaves.length} leaves in ${ROOMS} rooms of ${USERS_PER_ROOM + 1} members, ${CONCURRENCY} in flight; p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms; ${failures} failures`,
+        opsPerSecond: Math.round(throughputOf(run)),
+        detail: `${leaves.length} leaves in ${ROOMS} rooms of ${USERS_PER_ROOM + 1} members, ${CONCURRENCY} in flight; p50 ${percentile(run.latenciesMs, 0.5).toFixed(1)} ms, p99 ${percentile(run.latenciesMs, 0.99).toFixed(1)} ms; ${failures} failures`,
       })}\n`,
     );
   } finally {

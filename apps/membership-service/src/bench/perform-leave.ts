@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { generateSigningKey } from '@membrane/signing';
 import { MembershipServiceClient, RoomPreset } from '@membrane/proto';
 import { createRpcClient } from '@membrane/rpc';
-import { startMembershipService } from '@membrane/testing';
+import { runWithConcurrency, startMembershipService, throughputOf } from '@membrane/testing';
 import { MembershipCore } from '../membership-core.js';
 import { openStorage } from '../storage/index.js';
 import type { StorageConfig } from '../storage/index.js';
@@ -30,21 +30,6 @@ function emit(figure: Figure): void {
   process.stdout.write(`${JSON.stringify(figure)}\n`);
 }
 
-/** Runs `tasks` with at most `limit` in flight; returns elapsed milliseconds. */
-async function runPool(tasks: readonly (() => Promise<unknown>)[], limit: number): Promise<number> {
-  const started = performance.now();
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, tasks.length) }, async () => {
-    while (next < tasks.length) {
-      const task = tasks[next];
-      next += 1;
-      if (task !== undefined) await task();
-    }
-  });
-  await Promise.all(workers);
-  return performance.now() - started;
-}
-
 interface LeaveTarget {
   readonly roomId: string;
   readonly userId: string;
@@ -56,7 +41,7 @@ async function prepare(join: (roomId: string, userId: string) => Promise<unknown
     const roomId = await create(`@creator${r}:${SERVER}`);
     for (let u = 0; u < USERS / ROOMS; u++) targets.push({ roomId, userId: `@u${r}_${u}:${SERVER}` });
   }
-  await runPool(targets.map((t) => () => join(t.roomId, t.userId)), CONCURRENCY);
+  await runWithConcurrency(targets.map((t) => () => join(t.roomId, t.userId)), CONCURRENCY);
   return targets;
 }
 
@@ -70,8 +55,8 @@ async function inProcess(engine: 'sqlite'): Promise<void> {
       (roomId, userId) => core.join({ roomIdOrAlias: roomId, userId }),
       async (creator) => (await core.createRoom({ creator, preset: 'public_chat' })).roomId,
     );
-    const ms = await runPool(targets.map((t) => () => core.leave({ roomId: t.roomId, userId: t.userId })), CONCURRENCY);
-    emit({ group: 'membership-service', name: `PerformLeave in-process (${engine})`, opsPerSecond: (targets.length * 1000) / ms, detail: `${targets.length} leaves over ${ROOMS} rooms, ${CONCURRENCY} in flight` });
+    const run = await runWithConcurrency(targets.map((t) => () => core.leave({ roomId: t.roomId, userId: t.userId })), CONCURRENCY);
+    emit({ group: 'membership-service', name: `PerformLeave in-process (${engine})`, opsPerSecond: throughputOf(run), detail: `${targets.length} leaves over ${ROOMS} rooms, ${CONCURRENCY} in flight` });
   } finally {
     await storage.close();
     rmSync(dir, { recursive: true, force: true });
@@ -87,8 +72,8 @@ async function overGrpc(): Promise<void> {
       (roomId, userId) => client.performJoin({ roomIdOrAlias: roomId, userId, serverNames: [] }),
       async (creator) => (await client.performCreateRoom({ creatorUserId: creator, preset: RoomPreset.PUBLIC_CHAT, visibility: 0, invitees: [] })).roomId,
     );
-    const ms = await runPool(targets.map((t) => () => client.performLeave({ roomId: t.roomId, userId: t.userId })), CONCURRENCY);
-    emit({ group: 'membership-service', name: 'PerformLeave over gRPC (sqlite)', opsPerSecond: (targets.length * 1000) / ms, detail: `${targets.length} leaves over ${ROOMS} rooms, ${CONCURRENCY} in flight, separate process` });
+    const run = await runWithConcurrency(targets.map((t) => () => client.performLeave({ roomId: t.roomId, userId: t.userId })), CONCURRENCY);
+    emit({ group: 'membership-service', name: 'PerformLeave over gRPC (sqlite)', opsPerSecond: throughputOf(run), detail: `${targets.length} leaves over ${ROOMS} rooms, ${CONCURRENCY} in flight, separate process` });
   } finally {
     client.close();
     await service.stop();

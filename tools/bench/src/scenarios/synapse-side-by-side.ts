@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { startApp, startMembershipService } from '@membrane/testing';
+import { percentile, runWithConcurrency, startApp, startMembershipService, throughputOf } from '@membrane/testing';
 import { UserStore } from '@membrane/user-store';
 import type { BenchResult } from '../harness.js';
 import { SMOKE } from '../harness.js';
@@ -52,28 +52,6 @@ function positiveInteger(text: string, name: string): number {
   return value;
 }
 
-/** The value at quantile `q` (0..1) of sorted samples, nearest rank. */
-export function percentile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[rank] ?? Number.NaN;
-}
-
-/** Runs `tasks` with at most `limit` in flight; returns elapsed milliseconds. */
-async function runPool(tasks: readonly (() => Promise<void>)[], limit: number): Promise<number> {
-  const started = performance.now();
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, tasks.length) }, async () => {
-    while (next < tasks.length) {
-      const task = tasks[next];
-      next += 1;
-      if (task !== undefined) await task();
-    }
-  });
-  await Promise.all(workers);
-  return performance.now() - started;
-}
-
 async function call(server: Server, user: ClientUser, path: string, body: unknown): Promise<Record<string, unknown>> {
   const response = await fetch(`${server.clientUrl}/_matrix/client/v3${path}`, {
     method: 'POST',
@@ -90,18 +68,9 @@ async function call(server: Server, user: ClientUser, path: string, body: unknow
 async function measureLeaves(server: Server): Promise<LeaveFigures> {
   const created = await call(server, server.creator, '/createRoom', { preset: 'public_chat', room_version: ROOM_VERSION });
   const room = encodeURIComponent(String(created['room_id']));
-  await runPool(server.users.map((user) => async () => void (await call(server, user, `/rooms/${room}/join`, {}))), IN_FLIGHT);
-  const latencies: number[] = [];
-  const elapsedMs = await runPool(
-    server.users.map((user) => async () => {
-      const started = performance.now();
-      await call(server, user, `/rooms/${room}/leave`, { reason: 'bench' });
-      latencies.push(performance.now() - started);
-    }),
-    IN_FLIGHT,
-  );
-  latencies.sort((a, b) => a - b);
-  return { leavesPerSecond: (latencies.length * 1000) / elapsedMs, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99), leaves: latencies.length };
+  await runWithConcurrency(server.users.map((user) => () => call(server, user, `/rooms/${room}/join`, {})), IN_FLIGHT);
+  const run = await runWithConcurrency(server.users.map((user) => () => call(server, user, `/rooms/${room}/leave`, { reason: 'bench' })), IN_FLIGHT);
+  return { leavesPerSecond: throughputOf(run), p50Ms: percentile(run.latenciesMs, 0.5), p99Ms: percentile(run.latenciesMs, 0.99), leaves: run.latenciesMs.length };
 }
 
 async function startSynapsePeer(userCount: number): Promise<Server & { readonly version: string }> {
