@@ -41,6 +41,7 @@ import {
   appendLocalEvent,
   authEventOf,
   authStateWithCreate,
+  eventRow,
   citeStoredEvent,
   currentAuthState,
   loadAuthEventsFor,
@@ -415,17 +416,7 @@ export class MembershipCore {
     const byCurrentState = checkEventAuth(candidate, withCreateState(current, createEvent), version, SIGNATURES_CHECKED_AT_THE_BORDER);
     if (!byCurrentState.allowed) {
       if (kind !== 'transaction') throw MatrixError.forbidden(byCurrentState.reason);
-      await tx.insertEvent({
-        eventId,
-        roomId: room.roomId,
-        type: event.type,
-        stateKey: event.state_key ?? null,
-        sender: event.sender,
-        depth: event.depth,
-        originServerTs: event.origin_server_ts,
-        json: encodeCanonicalJson(event),
-        softFailed: true,
-      });
+      await tx.insertEvent(eventRow(event, eventId, room.roomId, { softFailed: true }));
       return { eventId, accepted: true, softFailed: true };
     }
     if (kind === 'send_leave' && !(event.type === 'm.room.member' && membershipOf(event.content) === 'leave')) {
@@ -454,17 +445,7 @@ export class MembershipCore {
     }
     const existing = await tx.getMembership(known.roomId, invitee);
     if (existing?.membership === 'join' || existing?.membership === 'ban') throw MatrixError.forbidden(`User ${invitee} is already ${existing.membership} in the room`);
-    await tx.insertEvent({
-      eventId,
-      roomId: known.roomId,
-      type: event.type,
-      stateKey: invitee,
-      sender: event.sender,
-      depth: event.depth,
-      originServerTs: event.origin_server_ts,
-      json: encodeCanonicalJson(event),
-      outlier: true,
-    });
+    await tx.insertEvent(eventRow(event, eventId, known.roomId, { outlier: true }));
     await tx.upsertMembership({ userId: invitee, membership: 'invite', eventId });
     const servers = [...new Set([origin, serverNameOf(event.sender), ...serversOfStrippedState(strippedState)])].filter(
       (s): s is string => s !== undefined && s !== this.serverName,
@@ -545,7 +526,7 @@ export class MembershipCore {
       for (const json of [...answer.authChainJson, ...answer.stateJson]) {
         const event = JSON.parse(json) as Pdu;
         const eventId = computeEventId(event, version);
-        await tx.insertEvent({ eventId, roomId, type: event.type, stateKey: event.state_key ?? null, sender: event.sender, depth: event.depth, originServerTs: event.origin_server_ts, json: encodeCanonicalJson(event), outlier: true });
+        await tx.insertEvent(eventRow(event, eventId, roomId, { outlier: true }));
       }
       for (const json of answer.stateJson) {
         const event = JSON.parse(json) as Pdu;
@@ -623,17 +604,7 @@ export class MembershipCore {
         event = built.event;
         eventId = built.eventId;
       }
-      await tx.insertEvent({
-        eventId,
-        roomId: request.roomId,
-        type: 'm.room.member',
-        stateKey: request.userId,
-        sender: request.userId,
-        depth: event.depth,
-        originServerTs: event.origin_server_ts,
-        json: encodeCanonicalJson(event),
-        outlier: true,
-      });
+      await tx.insertEvent(eventRow(event, eventId, request.roomId, { outlier: true }));
       await tx.upsertMembership({ userId: request.userId, membership: 'leave', eventId });
       await tx.deleteReceivedInvite(request.userId);
       return { eventId, eventCreated: true, outOfBand };

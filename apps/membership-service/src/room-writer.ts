@@ -17,7 +17,7 @@ import {
 } from '@membrane/events';
 import { encodeUnpaddedBase64 } from '@membrane/signing';
 import { MatrixError } from '@membrane/matrix-errors';
-import type { RoomRecord, RoomTx, StoredEvent } from './storage/index.js';
+import type { NewEvent, RoomRecord, RoomTx, StoredEvent } from './storage/index.js';
 
 export interface EventDraft {
   readonly type: string;
@@ -161,16 +161,7 @@ export async function persistAcceptedEvent(
   newExtremities: readonly string[],
 ): Promise<AppendedEvent> {
   const destinationsBefore = await tx.countJoinedMembersByServer(room.roomId);
-  const inserted = await tx.insertEvent({
-    eventId,
-    roomId: room.roomId,
-    type: event.type,
-    stateKey: event.state_key ?? null,
-    sender: event.sender,
-    depth: event.depth,
-    originServerTs: event.origin_server_ts,
-    json: encodeCanonicalJson(event),
-  });
+  const inserted = await tx.insertEvent(eventRow(event, eventId, room.roomId));
   if (!inserted.inserted) return { eventId, event, position: inserted.position, inserted: false };
 
   const beforeGroup = room.currentStateGroupId ?? (await tx.storeStateGroup({ prevGroupId: null, entries: [] }));
@@ -202,6 +193,21 @@ export async function persistAcceptedEvent(
   destinations.delete(ourServer);
   if (destinations.size > 0) await tx.enqueueOutbox([...destinations].sort(), eventId, now);
   return { eventId, event, position: inserted.position, inserted: true };
+}
+
+/** The storage row of a PDU: its indexed fields and its canonical JSON, stored unchanged. */
+export function eventRow(event: Pdu, eventId: string, roomId: string, flags: { outlier?: boolean; softFailed?: boolean } = {}): NewEvent {
+  return {
+    eventId,
+    roomId,
+    type: event.type,
+    stateKey: event.state_key ?? null,
+    sender: event.sender,
+    depth: event.depth,
+    originServerTs: event.origin_server_ts,
+    json: encodeCanonicalJson(event),
+    ...flags,
+  };
 }
 
 /** The room ID `!<opaque>:<server>` of room versions 1–11. */
