@@ -40,14 +40,15 @@ describe('deploy/Dockerfile, read statically', () => {
     assert.deepEqual(checkDockerfilePolicy(dockerfileText), []);
   });
 
-  it('builds on Debian bookworm node 20, runs as uid 1000 and exposes the three ports', () => {
+  it('builds on Debian bookworm node 20, runs as uid 1000 and exposes the apps\' ports', () => {
     const final = stages.at(-1);
     assert.ok(final);
     assert.match(final.image, /^node:20\.\d+\.\d+-bookworm-slim$/);
     const user = final.instructions.filter((i) => i.keyword === 'USER').at(-1);
     assert.equal(user?.args, '1000:1000');
     const exposed = final.instructions.filter((i) => i.keyword === 'EXPOSE').flatMap((i) => i.args.split(/\s+/));
-    assert.deepEqual(exposed.sort(), ['50051', '8008', '8448']);
+    assert.deepEqual(exposed.sort(), ['50051', '50052', '8008', '8448']);
+    assert.equal(envOf(final).get('MEMBRANE_FED_GRPC__LISTEN'), '0.0.0.0:50052');
     assert.equal(envOf(final).get('MEMBRANE_MEMBERSHIP_GRPC__LISTEN'), '0.0.0.0:50051');
   });
 

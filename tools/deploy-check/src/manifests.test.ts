@@ -237,6 +237,16 @@ for (const name of OVERLAYS) {
       assert.equal(allowed.open, false);
     });
 
+    it('lets only the membership service call the federation gateway over gRPC, while its federation port stays public', () => {
+      const { objects } = overlay(name);
+      const gateway = deployment(objects, 'federation-gateway');
+      const grpc = ingressAllowedTo(objects, gateway, 50052);
+      assert.ok(grpc, 'no NetworkPolicy selects the federation gateway');
+      assert.deepEqual([...grpc.from], ['membership-service']);
+      assert.equal(grpc.open, false);
+      assert.equal(ingressAllowedTo(objects, gateway, 8448)?.open, true);
+    });
+
     it('probes the membership service over native gRPC and the gateways over HTTP', () => {
       const { objects } = overlay(name);
       const service = container(deployment(objects, 'membership-service'));

@@ -157,7 +157,15 @@ function checkServices(objects: readonly K8sObject[]): string[] {
  * ports, under the NetworkPolicies that select those pods. `undefined` when
  * no policy selects them (everything may).
  */
-export function ingressAllowedTo(objects: readonly K8sObject[], target: K8sObject): { from: Set<string>; ports: Set<number | string>; open: boolean } | undefined {
+/**
+ * Who may reach `target`'s pods, merged over every policy that selects them.
+ * With `port`, only rules that admit that port count (a rule without ports admits all).
+ */
+export function ingressAllowedTo(
+  objects: readonly K8sObject[],
+  target: K8sObject,
+  port?: number,
+): { from: Set<string>; ports: Set<number | string>; open: boolean } | undefined {
   const labels = podLabelsOf(target);
   const policies = objectsOf(objects, 'NetworkPolicy').filter((p) => {
     const selector = stringMap(treeAt(p, 'spec', 'podSelector', 'matchLabels'));
@@ -169,6 +177,8 @@ export function ingressAllowedTo(objects: readonly K8sObject[], target: K8sObjec
   let open = false;
   for (const policy of policies) {
     for (const rule of listAt(policy, 'spec', 'ingress')) {
+      const rulePortsAll = listAt(rule, 'ports');
+      if (port !== undefined && rulePortsAll.length > 0 && !rulePortsAll.some((p) => p['port'] === port)) continue;
       const peers = listAt(rule, 'from');
       if (peers.length === 0) open = true;
       for (const peer of peers) {
