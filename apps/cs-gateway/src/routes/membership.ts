@@ -15,7 +15,7 @@ import {
 } from '../request-input.js';
 import type { JsonObject } from '../request-input.js';
 import { EMPTY_REPLY, authedRoute } from './route.js';
-import type { AuthedContext, Route } from './route.js';
+import type { AuthedContext, MembershipClient, Route } from './route.js';
 
 function roomOf(ctx: AuthedContext): string {
   return roomIdParam(ctx.params['roomId'] ?? '');
@@ -28,6 +28,25 @@ function reasonOf(ctx: AuthedContext): string | undefined {
 /** invite / kick / ban / unban: `{user_id, reason?}` about another user. */
 function targetInput(ctx: AuthedContext): { roomId: string; target: string; reason: string | undefined } {
   return { roomId: roomOf(ctx), target: requiredUserId(ctx.body, 'user_id'), reason: reasonOf(ctx) };
+}
+
+type ModerationRequest = { roomId: string; sender: string; target: string; reason: string | undefined };
+
+/** kick / ban / unban: the same input and answer, a different verb of the membership service. */
+function moderationRoute(
+  path: string,
+  perform: (membership: MembershipClient, request: ModerationRequest, rpc: AuthedContext['rpc']) => Promise<unknown>,
+): Route {
+  return authedRoute({
+    method: 'POST',
+    path,
+    rateLimit: 'membership',
+    parse: targetInput,
+    async run(input, ctx) {
+      await perform(ctx.services.membership, { roomId: input.roomId, sender: ctx.user.userId, target: input.target, reason: input.reason }, ctx.rpc);
+      return EMPTY_REPLY;
+    },
+  });
 }
 
 const PRESETS: Readonly<Record<string, RoomPreset>> = {
@@ -128,36 +147,9 @@ export function membershipRoutes(): Route[] {
         return EMPTY_REPLY;
       },
     }),
-    authedRoute({
-      method: 'POST',
-      path: '/rooms/:roomId/kick',
-      rateLimit: 'membership',
-      parse: targetInput,
-      async run(input, ctx) {
-        await ctx.services.membership.performKick({ roomId: input.roomId, sender: ctx.user.userId, target: input.target, reason: input.reason }, ctx.rpc);
-        return EMPTY_REPLY;
-      },
-    }),
-    authedRoute({
-      method: 'POST',
-      path: '/rooms/:roomId/ban',
-      rateLimit: 'membership',
-      parse: targetInput,
-      async run(input, ctx) {
-        await ctx.services.membership.performBan({ roomId: input.roomId, sender: ctx.user.userId, target: input.target, reason: input.reason }, ctx.rpc);
-        return EMPTY_REPLY;
-      },
-    }),
-    authedRoute({
-      method: 'POST',
-      path: '/rooms/:roomId/unban',
-      rateLimit: 'membership',
-      parse: targetInput,
-      async run(input, ctx) {
-        await ctx.services.membership.performUnban({ roomId: input.roomId, sender: ctx.user.userId, target: input.target, reason: input.reason }, ctx.rpc);
-        return EMPTY_REPLY;
-      },
-    }),
+    moderationRoute('/rooms/:roomId/kick', (membership, request, rpc) => membership.performKick(request, rpc)),
+    moderationRoute('/rooms/:roomId/ban', (membership, request, rpc) => membership.performBan(request, rpc)),
+    moderationRoute('/rooms/:roomId/unban', (membership, request, rpc) => membership.performUnban(request, rpc)),
     authedRoute({
       method: 'POST',
       path: '/createRoom',
