@@ -20,6 +20,7 @@ import { TransactionReplayCache } from './federation/transactions.js';
 import { Router } from './http/router.js';
 import { createFederationServer } from './http/server.js';
 import { HttpsKeyFetcher } from './keys/key-fetcher.js';
+import { NotaryKeyFetcher } from './keys/notary.js';
 import type { ServerKeyFetcher } from './keys/key-fetcher.js';
 import { RemoteKeyRing } from './keys/key-ring.js';
 import { OwnKeyDocument } from './keys/own-key-document.js';
@@ -106,9 +107,9 @@ export async function startFederationGateway(
     ...(overrides.resolve === undefined ? {} : { resolve: overrides.resolve }),
   });
   // Key fetches find servers the way every outbound request does (well-known, SRV).
-  const fetcher =
-    overrides.keyFetcher ??
-    new HttpsKeyFetcher({ timeoutMs: config.keyFetch.timeoutMs, ...(extraCa === undefined ? {} : { extraCa }), resolve: (name) => client.resolveServer(name) });
+  // When a server cannot be reached, configured notaries are asked for its keys.
+  const https = new HttpsKeyFetcher({ timeoutMs: config.keyFetch.timeoutMs, ...(extraCa === undefined ? {} : { extraCa }), resolve: (name) => client.resolveServer(name) });
+  const fetcher = overrides.keyFetcher ?? (config.keyFetch.notaries.length === 0 ? https : new NotaryKeyFetcher(https, https, config.keyFetch.notaries));
   const keyRing = new RemoteKeyRing({
     fetcher,
     own: { serverName: config.serverName, verifyKeys: new Map([[key.keyId, key.publicKey]]), oldVerifyKeys: oldKeys },

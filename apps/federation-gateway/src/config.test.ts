@@ -48,6 +48,18 @@ describe('federation gateway configuration', () => {
     assert.throws(() => loadFederationGatewayConfig(undefined, { MEMBRANE_FED_GRPC__LISTEN: 'nowhere' }), /grpc\.listen/);
   });
 
+  it('asks no notary by default and reads notaries with their keys from the environment', () => {
+    assert.deepEqual(loadFederationGatewayConfig(undefined, {}).keyFetch.notaries, []);
+    const notaryKey = generateSigningKey('n1');
+    const notaries = [{ serverName: 'notary.example:8448', verifyKeys: { [notaryKey.keyId]: encodeVerifyKey(notaryKey) } }];
+    const config = loadFederationGatewayConfig(undefined, { MEMBRANE_FED_KEY_FETCH__NOTARIES: JSON.stringify(notaries) });
+    assert.deepEqual(config.keyFetch.notaries, notaries);
+    assert.throws(
+      () => loadFederationGatewayConfig(undefined, { MEMBRANE_FED_KEY_FETCH__NOTARIES: JSON.stringify([{ serverName: 'bad name!', verifyKeys: {} }]) }),
+      (err: unknown) => err instanceof ConfigError && /keyFetch\.notaries/.test(err.message),
+    );
+  });
+
   it('names the bad key', () => {
     const cases: [Record<string, string>, RegExp][] = [
       [{ MEMBRANE_FED_SERVER_NAME: 'not a name!' }, /serverName/],

@@ -101,6 +101,14 @@ const schema = z
         timeoutMs: z.number().int().positive().default(10_000),
         /** After a fetch that failed or lacked the wanted key, the server is not asked again for this long. */
         retryAfterFailureMs: z.number().int().nonnegative().default(30_000),
+        /**
+         * Notaries asked through /_matrix/key/v2/query when a server cannot be
+         * reached, in order; each answer must be signed by one of its keys here
+         * (key ID → unpadded base64 ed25519 key). None by default.
+         */
+        notaries: z
+          .array(z.strictObject({ serverName: z.string().refine(isValidServerName, 'must be a valid server name'), verifyKeys: z.record(z.string(), z.string().min(1)) }))
+          .default([]),
       })
       .prefault({}),
     /** Largest accepted request body (a /send transaction holds up to 50 PDUs of 64 KiB). */

@@ -44,6 +44,11 @@ export class HttpsKeyFetcher implements ServerKeyFetcher {
   }
 
   async fetchServerKeys(serverName: string): Promise<unknown> {
+    return this.requestJson(serverName, 'GET', '/_matrix/key/v2/server');
+  }
+
+  /** A JSON request to a server's key endpoints (no X-Matrix: key queries are unauthenticated). */
+  async requestJson(serverName: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
     let address: ServerAddress | undefined;
     try {
       address = await this.#resolve(serverName);
@@ -52,6 +57,7 @@ export class HttpsKeyFetcher implements ServerKeyFetcher {
     }
     if (address === undefined) throw new KeyFetchError(serverName, 'not a valid server name');
     const target = address;
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     return new Promise((resolve, reject) => {
       const fail = (message: string): void => reject(new KeyFetchError(serverName, message));
       const req = request(
@@ -59,9 +65,13 @@ export class HttpsKeyFetcher implements ServerKeyFetcher {
           host: target.host,
           port: target.port,
           ...(target.tlsServerName === undefined ? {} : { servername: target.tlsServerName }),
-          method: 'GET',
-          path: '/_matrix/key/v2/server',
-          headers: { host: target.hostHeader, accept: 'application/json' },
+          method,
+          path,
+          headers: {
+            host: target.hostHeader,
+            accept: 'application/json',
+            ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(payload.length) }),
+          },
           ca: this.#ca,
           timeout: this.options.timeoutMs,
           agent: false,
@@ -94,7 +104,7 @@ export class HttpsKeyFetcher implements ServerKeyFetcher {
       );
       req.on('timeout', () => req.destroy(new Error(`no answer within ${this.options.timeoutMs} ms`)));
       req.on('error', (err) => fail(err.message));
-      req.end();
+      req.end(payload);
     });
   }
 }
