@@ -7,9 +7,10 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { JsonObject } from '@membrane/canonical-json';
 import { encodeCanonicalJson } from '@membrane/canonical-json';
-import { getRoomVersion, hashAndSignEvent, signMembershipTemplate } from '@membrane/events';
+import { buildPdu, computeEventId, getRoomVersion, hashAndSignEvent, signMembershipTemplate } from '@membrane/events';
 import type { Pdu } from '@membrane/events';
 import { generateSigningKey } from '@membrane/signing';
+import { MatrixError } from '@membrane/matrix-errors';
 import { openStorage } from './storage/index.js';
 import type { Storage } from './storage/index.js';
 import { MembershipCore } from './membership-core.js';
@@ -83,6 +84,42 @@ describe('MembershipCore with remote servers', () => {
     // The leave is an ordinary local event of a room we are resident in: queued for them.test.
     const batch = await ourStorage.claimOutboxBatch({ destination: THEM, limit: 50, leaseMs: 1000, now: Date.now() });
     assert.ok(batch?.items.some((item) => item.eventId === left.eventId));
+  });
+
+  it('refuses to join when the resident server sends state that fails the auth rules', async () => {
+    const { roomId } = await them.createRoom({ creator: alice, preset: 'public_chat' });
+    const version = getRoomVersion('11');
+    const lying: RemoteMembership = {
+      ...remote,
+      async join(request) {
+        const join = remote.join;
+        assert.ok(join);
+        const honest = await join(request);
+        const events = honest.stateJson.map((json) => JSON.parse(json) as Pdu);
+        const idOf = (type: string) => computeEventId(events.find((e) => e.type === type) as Pdu, version);
+        // A user who never joined "changes" the join rules: the auth rules refuse it.
+        const forged = buildPdu(
+          {
+            version,
+            proto: { type: 'm.room.join_rules', sender: `@mallory:${THEM}`, state_key: '', room_id: roomId, content: { join_rule: 'public' } },
+            prevEvents: [{ eventId: idOf('m.room.join_rules'), depth: 10 }],
+            authEvents: [{ eventId: idOf('m.room.create') }, { eventId: idOf('m.room.power_levels') }],
+            originServerTs: Date.now(),
+          },
+          theirSigner,
+        );
+        const stateJson = honest.stateJson.filter((json) => (JSON.parse(json) as Pdu).type !== 'm.room.join_rules');
+        return { ...honest, stateJson: [...stateJson, encodeCanonicalJson(forged.event as unknown as JsonObject)] };
+      },
+    };
+    const victim = new MembershipCore({ storage: ourStorage, signer: ourSigner, defaultRoomVersion: '11', remote: lying });
+    await assert.rejects(victim.join({ roomIdOrAlias: roomId, userId: `@carol:${US}`, serverNames: [THEM] }), (err: unknown) => {
+      assert.ok(err instanceof MatrixError);
+      assert.equal(err.status, 502);
+      assert.match(err.message, /fails the auth rules/);
+      return true;
+    });
+    assert.equal((await us.queryMembership(roomId, `@carol:${US}`)).roomKnown, false, 'nothing was stored');
   });
 
   it("invites a user of another server with that server's counter-signature and stores the invite", async () => {

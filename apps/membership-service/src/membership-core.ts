@@ -10,6 +10,7 @@ import type { AuthEvent, Membership, Pdu, PduSigner, RoomVersion } from '@membra
 import {
   buildMembershipTemplate,
   buildPdu,
+  checkAuthChain,
   checkAuthEventsSanity,
   checkEventAuth,
   authStateFromEvents,
@@ -517,6 +518,7 @@ export class MembershipCore {
     const version = getRoomVersion(answer.roomVersion);
     const join = JSON.parse(answer.joinEventJson) as Pdu;
     const joinId = computeEventId(join, version);
+    assertReceivedStateAuthorised(answer.authChainJson, answer.stateJson, { ...join, event_id: joinId } as AuthEvent, version);
     const now = this.clock();
     await this.storage.withRoomTransaction(roomId, async (tx) => {
       const room = (await tx.getRoom(roomId)) ?? (await tx.createRoom({ roomVersion: version.id, createdTs: now })).room;
@@ -745,6 +747,32 @@ function memberDraft(sender: string, target: string, membership: Membership, rea
 function memberProto(roomId: string, sender: string, target: string, membership: Membership, reason: string | undefined) {
   const draft = memberDraft(sender, target, membership, reason);
   return { ...protoOf(draft), room_id: roomId };
+}
+
+/**
+ * The auth chain and state a resident server sent with our join must pass the
+ * auth rules event by event (signatures and hashes were checked by the
+ * gateway), and our join must be allowed by that state; otherwise the join
+ * is refused rather than building on state we cannot trust.
+ */
+function assertReceivedStateAuthorised(authChainJson: readonly string[], stateJson: readonly string[], join: AuthEvent, version: RoomVersion): void {
+  const received = new Map<string, AuthEvent>();
+  for (const json of [...authChainJson, ...stateJson]) {
+    const event = JSON.parse(json) as Pdu;
+    const eventId = computeEventId(event, version);
+    received.set(eventId, { ...event, event_id: eventId } as AuthEvent);
+  }
+  const decisions = checkAuthChain([...received.values()], version, SIGNATURES_CHECKED_AT_THE_BORDER);
+  for (const json of stateJson) {
+    const eventId = computeEventId(JSON.parse(json) as Pdu, version);
+    const decision = decisions.get(eventId);
+    if (decision?.allowed !== true) {
+      throw new MatrixError(502, 'M_UNKNOWN', `The resident server sent room state that fails the auth rules (${eventId}: ${decision?.allowed === false ? decision.reason : 'not checked'})`);
+    }
+  }
+  const state = authStateFromEvents(stateJson.map((json) => received.get(computeEventId(JSON.parse(json) as Pdu, version)) as AuthEvent));
+  const decision = checkEventAuth(join, state, version, SIGNATURES_CHECKED_AT_THE_BORDER);
+  if (!decision.allowed) throw new MatrixError(502, 'M_UNKNOWN', `The room state the resident server sent does not allow our join: ${decision.reason}`);
 }
 
 /** The power needed to invite, from the room's power levels (spec default 0). */

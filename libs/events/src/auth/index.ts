@@ -26,3 +26,4 @@ export type { ParsedPowerLevels, PowerLevelName, PowerLevelsParseResult } from '
 export { joinRuleIn, membershipIn } from './member-rules.js';
 export { describeMembershipChange } from './membership-change.js';
 export type { MembershipChangeKind, MembershipTransition } from './membership-change.js';
+export { checkAuthChain } from './auth-chain.js';
