@@ -15,7 +15,7 @@ import { CommitNotifier } from './commit-notifier.js';
 import { membershipServiceHandlers } from './grpc-handlers.js';
 import { MembershipCore } from './membership-core.js';
 import type { RemoteMembership } from './membership-core.js';
-import { registerOutboxMetrics } from './metrics.js';
+import { outOfBandLeaveCounter, registerOutboxMetrics } from './metrics.js';
 import { openStorage } from './storage/index.js';
 import type { StorageConfig } from './storage/index.js';
 
@@ -46,6 +46,7 @@ export async function startMembershipService(config: MembershipServiceConfig, lo
         };
   const storage = await openStorage(storageConfig);
   registerOutboxMetrics(metrics, storage);
+  const outOfBandLeaves = outOfBandLeaveCounter(metrics);
   const notifier = new CommitNotifier();
   const remote = config.remote === undefined ? undefined : remoteMembershipClient(config.remote.address, config.remote.deadlineMs, [grpcClientMetricsInterceptor(metrics)]);
   const core = new MembershipCore({
@@ -54,6 +55,10 @@ export async function startMembershipService(config: MembershipServiceConfig, lo
     defaultRoomVersion: config.defaultRoomVersion,
     ...(remote === undefined ? {} : { remote }),
     onCommitted: () => notifier.notify(),
+    onOutOfBandLeave: ({ roomId, userId, reason, error }) => {
+      outOfBandLeaves.inc({ reason });
+      logger.warn({ roomId, userId, reason, err: error }, 'no remote server took the leave; recorded an out-of-band leave');
+    },
   });
 
   const server = createRpcServer({

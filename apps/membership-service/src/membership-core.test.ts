@@ -33,13 +33,14 @@ describe('MembershipCore on SQLite', () => {
   let storage: Storage;
   let core: MembershipCore;
   let commits = 0;
+  const outOfBand: unknown[] = [];
   const signer = { serverName: HS, key: generateSigningKey('t1') };
   const remoteSigner = { serverName: 'remote.test', key: generateSigningKey('r1') };
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'membership-core-'));
     storage = await openStorage({ engine: 'sqlite', path: join(dir, 'db.sqlite') });
-    core = new MembershipCore({ storage, signer, defaultRoomVersion: '11', onCommitted: () => (commits += 1) });
+    core = new MembershipCore({ storage, signer, defaultRoomVersion: '11', onCommitted: () => (commits += 1), onOutOfBandLeave: (details) => outOfBand.push(details) });
   });
   after(async () => {
     await storage.close();
@@ -246,6 +247,7 @@ describe('MembershipCore on SQLite', () => {
     assert.equal(await membershipOf(remoteRoom, carol), 'invite');
     const result = await core.rejectInvite({ roomId: remoteRoom, userId: carol, reason: 'no thanks' });
     assert.equal(result.outOfBand, true);
+    assert.deepEqual(outOfBand, [{ roomId: remoteRoom, userId: carol, reason: 'no-remote-service' }]);
     assert.equal(await membershipOf(remoteRoom, carol), 'leave');
     assert.equal(await storage.read((tx) => tx.getReceivedInvite(remoteRoom, carol)), null);
   });

@@ -86,6 +86,11 @@ export interface MembershipCoreOptions {
   readonly remote?: RemoteMembership;
   /** Called after a transaction that stored events has committed (wakes output streams). */
   readonly onCommitted?: () => void;
+  /**
+   * Called when a leave of a room we are not in could not go through any
+   * remote server and was recorded out of band (for logs and metrics).
+   */
+  readonly onOutOfBandLeave?: (details: { roomId: string; userId: string; reason: 'no-remote-service' | 'no-servers' | 'all-servers-failed'; error?: unknown }) => void;
 }
 
 export interface InputOutcome {
@@ -561,6 +566,8 @@ export class MembershipCore {
     const invite = await this.storage.read((tx) => tx.getReceivedInvite(request.roomId, request.userId));
     const room = await this.storage.read((tx) => tx.getRoom(request.roomId));
     const roomVersion = invite?.roomVersion ?? room?.roomVersion ?? this.options.defaultRoomVersion;
+    let why: 'no-remote-service' | 'no-servers' | 'all-servers-failed' = this.options.remote === undefined ? 'no-remote-service' : 'no-servers';
+    let error: unknown;
     if (this.options.remote !== undefined && invite !== null && invite.servers.length > 0) {
       try {
         const sent = await this.options.remote.leave({
@@ -571,11 +578,15 @@ export class MembershipCore {
           ...(request.reason === undefined ? {} : { reason: request.reason }),
         });
         return await this.recordRemoteLeave(request, roomVersion, sent.eventJson, false);
-      } catch {
+      } catch (err) {
         // Every server failed: fall through to the out-of-band leave.
+        why = 'all-servers-failed';
+        error = err;
       }
     }
-    return this.recordRemoteLeave(request, roomVersion, undefined, true);
+    const result = await this.recordRemoteLeave(request, roomVersion, undefined, true);
+    if (result.outOfBand) this.options.onOutOfBandLeave?.({ roomId: request.roomId, userId: request.userId, reason: why, ...(error === undefined ? {} : { error }) });
+    return result;
   }
 
   private async recordRemoteLeave(request: { roomId: string; userId: string; reason?: string | undefined }, roomVersion: string, eventJson: string | undefined, outOfBand: boolean): Promise<{ eventId: string; eventCreated: boolean; outOfBand: boolean }> {

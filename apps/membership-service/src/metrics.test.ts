@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createMetricsRegistry } from '@membrane/observability';
-import { registerOutboxMetrics } from './metrics.js';
+import { outOfBandLeaveCounter, registerOutboxMetrics } from './metrics.js';
 import type { OutboxStatsSource } from './metrics.js';
 import type { OutboxStats } from './storage/index.js';
 
@@ -37,5 +37,18 @@ describe('outbox metrics', () => {
     assert.match(second, /^membership_outbox_depth\{app="membership-service"\} 0$/m);
     assert.match(second, /^membership_outbox_oldest_age_seconds\{app="membership-service"\} 0$/m);
     assert.equal(stats.calls.length, 2);
+  });
+});
+
+describe('out-of-band leave counter', () => {
+  it('counts out-of-band leaves by why no remote server took them', async () => {
+    const registry = createMetricsRegistry({ app: 'membership-service', defaultMetrics: false });
+    const counter = outOfBandLeaveCounter(registry);
+    counter.inc({ reason: 'all-servers-failed' });
+    counter.inc({ reason: 'all-servers-failed' });
+    counter.inc({ reason: 'no-remote-service' });
+    const text = await registry.metrics();
+    assert.match(text, /membership_out_of_band_leaves_total\{[^}]*reason="all-servers-failed"[^}]*\} 2/);
+    assert.match(text, /membership_out_of_band_leaves_total\{[^}]*reason="no-remote-service"[^}]*\} 1/);
   });
 });

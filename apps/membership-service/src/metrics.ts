@@ -1,6 +1,6 @@
 // Prometheus metrics of the membership service beyond the per-call gRPC
 // counters: the federation outbox, read from storage at scrape time.
-import { Gauge } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import type { Registry } from '@membrane/observability';
 import type { OutboxStats } from './storage/index.js';
 
@@ -37,4 +37,14 @@ export function registerOutboxMetrics(registry: Registry, source: OutboxStatsSou
   gauge('membership_outbox_destinations', 'Destinations with undelivered outbox rows', (s) => s.destinations);
   gauge('membership_outbox_in_flight', 'Outbox rows leased to a sender', (s) => s.inFlight);
   gauge('membership_outbox_oldest_age_seconds', 'Age of the oldest undelivered outbox row (0 when empty)', (s) => (s.oldestAgeMs ?? 0) / 1000);
+}
+
+/** `membership_out_of_band_leaves_total{reason}`: leaves recorded locally because no remote server took them. */
+export function outOfBandLeaveCounter(registry: Registry): Counter<'reason'> {
+  return new Counter({
+    name: 'membership_out_of_band_leaves_total',
+    help: 'Leaves of rooms on other servers recorded locally because no remote server took them',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
 }
