@@ -37,7 +37,7 @@ const cpu = cpus()[0]?.model ?? 'unknown CPU';
 // The load average says whether other work shared the machine during the run.
 const machine = `${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${platform()} ${release()}, Node ${process.version}; load average at the end ${loadavg()[0]?.toFixed(1) ?? '?'}`;
 const section = renderSection({
-  title: 'Library micro-benchmarks',
+  title: 'Libraries and end to end',
   machine,
   commit: commitOf(),
   date: new Date().toISOString().slice(0, 10),
@@ -48,7 +48,7 @@ const section = renderSection({
 if (write && !SMOKE) {
   const file = `${root}/BENCHMARKS.md`;
   const before = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\nFigures written by `npm run bench`; never asserted by tests.\n';
-  writeFileSync(file, replaceSection(before, 'Library micro-benchmarks', section));
+  writeFileSync(file, replaceSection(before, 'Libraries and end to end', section));
   process.stdout.write(`wrote ${file}\n`);
 } else {
   process.stdout.write(section);
