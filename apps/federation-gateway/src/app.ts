@@ -5,8 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { pino } from 'pino';
 import type { Logger } from 'pino';
+import { Counter } from 'prom-client';
+import { createAppLogger, createMetricsRegistry, grpcClientMetricsInterceptor, grpcServerMetricsInterceptor, httpMetrics, startMetricsServer } from '@membrane/observability';
 import { ConfigError, loadOrCreateSigningKey } from '@membrane/config';
 import { parseServerName } from '@membrane/events';
 import { MembershipServiceClient, RemoteMembershipServiceService, fileDescriptorSet } from '@membrane/proto';
@@ -88,9 +89,18 @@ function tlsMaterial(config: FederationGatewayConfig, logger: Logger): { cert: B
 
 export async function startFederationGateway(
   config: FederationGatewayConfig,
-  logger: Logger = pino({ level: config.logLevel }),
+  logger: Logger = createAppLogger({ app: 'federation-gateway', level: config.logLevel }),
   overrides: FederationGatewayOverrides = {},
 ): Promise<RunningFederationGateway> {
+  const metrics = createMetricsRegistry({ app: 'federation-gateway' });
+  const http = httpMetrics(metrics);
+  const transactions = new Counter({ name: 'federation_transactions_total', help: 'Outbound transactions by outcome (a retry is a failed attempt)', labelNames: ['outcome'], registers: [metrics] });
+  const remoteLeaves = new Counter({
+    name: 'federation_remote_leaves_total',
+    help: 'Remote leaves and invite rejections: through send_leave v2, through the v1 fallback, or failed on every server',
+    labelNames: ['outcome'],
+    registers: [metrics],
+  });
   const { key, generated } = loadOrCreateSigningKey(signingKeyPathOf(config));
   if (generated) logger.info({ keyId: key.keyId, path: signingKeyPathOf(config) }, 'generated a new signing key');
   logger.info({ keyId: key.keyId, publicKey: encodeVerifyKey(key) }, 'signing key loaded');
@@ -116,7 +126,10 @@ export async function startFederationGateway(
     retryAfterFailureMs: config.keyFetch.retryAfterFailureMs,
     logger: { warn: (fields, message) => logger.warn(fields, message) },
   });
-  const membership = createRpcClient(MembershipServiceClient, config.membership.address, { defaultDeadlineMs: config.membership.deadlineMs });
+  const membership = createRpcClient(MembershipServiceClient, config.membership.address, {
+    defaultDeadlineMs: config.membership.deadlineMs,
+    channelOptions: { interceptors: [grpcClientMetricsInterceptor(metrics)] },
+  });
   const keyDocument = new OwnKeyDocument({ serverName: config.serverName, keys: [key], oldKeys, validityPeriodMs: config.keys.validityPeriodMs });
 
   const router = new Router(
@@ -129,6 +142,11 @@ export async function startFederationGateway(
     maxBodyBytes: config.maxBodyBytes,
     ...(tls === undefined ? {} : { tls }),
     logger,
+    onAnswered: ({ method, route, status, seconds }) => {
+      const labels = { method, route, status: String(status) };
+      http.requests.inc(labels);
+      http.duration.observe(labels, seconds);
+    },
   });
   const sender = new TransactionSender({
     serverName: config.serverName,
@@ -140,10 +158,12 @@ export async function startFederationGateway(
     retryMaxMs: config.sender.retryMaxMs,
     leaseMs: config.sender.leaseMs,
     requestTimeoutMs: config.outbound.requestTimeoutMs,
+    onTransaction: ({ delivered }) => transactions.inc({ outcome: delivered ? 'delivered' : 'retry' }),
     logger: { info: (fields, message) => logger.info(fields, message), warn: (fields, message) => logger.warn(fields, message) },
   });
   const grpcServer = createRpcServer({
     descriptorSet: fileDescriptorSet,
+    serverOptions: { interceptors: [grpcServerMetricsInterceptor(metrics)] },
     logger: { error: (fields, message) => logger.error(fields, message), warn: (fields, message) => logger.warn(fields, message) },
   });
   grpcServer.add(
@@ -156,6 +176,7 @@ export async function startFederationGateway(
       totalTimeoutMs: config.outbound.operationTimeoutMs,
       maxServers: config.outbound.maxServers,
       notifyOutbox: () => sender.notify(),
+      onRemoteLeave: (outcome) => remoteLeaves.inc({ outcome }),
       logger: { info: (fields, message) => logger.info(fields, message), warn: (fields, message) => logger.warn(fields, message) },
     }),
   );
@@ -180,7 +201,8 @@ export async function startFederationGateway(
   if (config.sender.enabled) sender.start();
   const { port } = server.address() as AddressInfo;
   const url = `${tls === undefined ? 'http' : 'https'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  logger.info({ url, grpcAddress, serverName: config.serverName, membership: config.membership.address }, 'federation gateway listening');
+  const metricsServer = config.metrics.port === undefined ? undefined : await startMetricsServer(metrics, config.metrics.host, config.metrics.port);
+  logger.info({ url, grpcAddress, metricsUrl: metricsServer?.url, serverName: config.serverName, membership: config.membership.address }, 'federation gateway listening');
 
   let stopping: Promise<void> | undefined;
   return {
@@ -203,6 +225,7 @@ export async function startFederationGateway(
         clearTimeout(timer);
         await sender.stop();
         await grpcServer.shutdown(config.shutdownGraceMs);
+        await metricsServer?.close();
         client.close();
         membership.close();
         logger.info('federation gateway stopped');

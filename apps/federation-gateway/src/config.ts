@@ -116,6 +116,8 @@ const schema = z
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** How long SIGTERM waits for requests in flight. */
     shutdownGraceMs: z.number().int().nonnegative().default(10_000),
+    /** Prometheus `/metrics` on its own HTTP port; off unless a port is set (0 picks a free one). */
+    metrics: z.strictObject({ host: z.string().min(1).default('127.0.0.1'), port: z.number().int().min(0).max(65_535).optional() }).prefault({}),
   });
 
 export type FederationGatewayConfig = z.output<typeof schema>;

@@ -106,6 +106,22 @@ describe('federation-gateway process', () => {
     }
   });
 
+  it('serves Prometheus metrics by route template when a metrics port is set', async () => {
+    const gateway = await startGateway(join(dir, 'metrics'), { MEMBRANE_FED_TLS__ENABLED: 'false', MEMBRANE_FED_METRICS__PORT: '0' });
+    try {
+      const metricsUrl = String(gateway.ready['metricsUrl']);
+      assert.match(metricsUrl, /^http:\/\/127\.0\.0\.1:\d+/);
+      assert.equal((await fetch(`${gateway.url}/_matrix/federation/v1/version`)).status, 200);
+      assert.equal((await fetch(`${gateway.url}/_matrix/federation/v1/make_leave/!r:hs.test/@u:hs.test`)).status, 401);
+      const text = await (await fetch(metricsUrl.endsWith('/metrics') ? metricsUrl : `${metricsUrl}/metrics`)).text();
+      assert.match(text, /http_requests_total\{[^}]*route="\/_matrix\/federation\/v1\/version"[^}]*status="200"[^}]*\} 1/);
+      assert.match(text, /http_requests_total\{[^}]*route="\/_matrix\/federation\/v1\/make_leave\/\{roomId\}\/\{userId\}"[^}]*status="401"[^}]*\} 1/);
+      assert.ok(!text.includes('!r:hs.test'), 'raw IDs never become label values');
+    } finally {
+      await gateway.stop();
+    }
+  });
+
   it('verifies peer certificates: without the peer CA in tls.caFile, its keys cannot be fetched (401)', async () => {
     const certificate = ca.issue('untrusting', ['127.0.0.1', 'hs.test']);
     const gateway = await startGateway(join(dir, 'untrusting'), { MEMBRANE_FED_TLS__CERT_FILE: certificate.certFile, MEMBRANE_FED_TLS__KEY_FILE: certificate.keyFile });

@@ -21,6 +21,8 @@ export interface FederationServerOptions {
   /** PEM certificate chain and key; absent: plain HTTP (behind a TLS-terminating proxy). */
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
   readonly logger: Logger;
+  /** Told of every answered request, with the route template (never the raw path) for metrics. */
+  readonly onAnswered?: (answer: { readonly method: string; readonly route: string; readonly status: number; readonly seconds: number }) => void;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -72,11 +74,13 @@ export function createFederationServer(options: FederationServerOptions): Server
     const method = req.method ?? 'GET';
     let origin: string | undefined;
     let status = 500;
+    let routeTemplate = 'unmatched';
     try {
       const queryAt = uri.indexOf('?');
       const rawPath = queryAt < 0 ? uri : uri.slice(0, queryAt);
       const query = new URLSearchParams(queryAt < 0 ? '' : uri.slice(queryAt + 1));
       const { route, params } = router.match(method, rawPath);
+      routeTemplate = route.path;
       const read = route.method === 'GET' ? undefined : await readJsonObjectBody(req, options.maxBodyBytes);
       const request = { method, uri, query, params, headers: req.headers, body: read?.body, bodyText: read?.text };
       let reply;
@@ -104,7 +108,9 @@ export function createFederationServer(options: FederationServerOptions): Server
         if (!res.headersSent) send(res, 500, { errcode: 'M_UNKNOWN', error: 'Internal server error' });
       }
     } finally {
-      logger.debug({ method, uri, origin, status, ms: Math.round((performance.now() - started) * 10) / 10 }, 'request');
+      const seconds = (performance.now() - started) / 1000;
+      options.onAnswered?.({ method, route: routeTemplate, status, seconds });
+      logger.debug({ method, uri, origin, status, ms: Math.round(seconds * 10_000) / 10 }, 'request');
     }
   };
   const listener = (req: IncomingMessage, res: ServerResponse): void => {

@@ -21,6 +21,14 @@ export interface RemoteMembershipLogger {
 export interface RemoteMembershipHandlerDeps extends RemoteJoinDeps {
   readonly notifyOutbox: () => void;
   readonly logger?: RemoteMembershipLogger;
+  /** Told how each remote leave ended (for metrics): through v2, through the v1 fallback, or not at all. */
+  readonly onRemoteLeave?: (outcome: 'accepted_v2' | 'accepted_v1' | 'failed') => void;
+}
+
+/** How a remote leave ended: the last attempt is the one that succeeded, if any did. */
+export function remoteLeaveOutcome(result: { readonly leaveEventJson: string; readonly attempts: readonly { readonly endpoint: string }[] }): 'accepted_v2' | 'accepted_v1' | 'failed' {
+  if (result.leaveEventJson === '') return 'failed';
+  return result.attempts.at(-1)?.endpoint === 'send_leave/v1' ? 'accepted_v1' : 'accepted_v2';
 }
 
 function parseObject(json: string, field: string): JsonObject {
@@ -57,6 +65,7 @@ export function remoteMembershipHandlers(deps: RemoteMembershipHandlerDeps): Ser
       const fields = { roomId: req.roomId, userId: req.userId, kind: req.kind, server: result.serverName, attempts: result.attempts };
       if (result.leaveEventJson === '') deps.logger?.warn(fields, 'no server accepted the remote leave');
       else deps.logger?.info(fields, 'remote leave accepted');
+      deps.onRemoteLeave?.(remoteLeaveOutcome(result));
       return result;
     },
     async performRemoteJoin(req, context) {

@@ -118,10 +118,19 @@ describe('TransactionSender', () => {
     outbox.add('a.test', 1);
     outbox.add('b.test', 1);
     const client = recorder((req) => (req.destination === 'a.test' ? { status: 500, body: { errcode: 'M_UNKNOWN' } } : { status: 200, body: { pdus: { $e2: { error: 'forbidden' } } } }));
-    const sender = new TransactionSender({ serverName: 'us.test', outbox, client, clock: () => 0 });
+    const attempts: { destination: string; pdus: number; delivered: boolean }[] = [];
+    const sender = new TransactionSender({ serverName: 'us.test', outbox, client, clock: () => 0, onTransaction: (a) => attempts.push(a) });
     await sender.sendOnce();
     await sender.sendOnce();
     assert.deepEqual(outbox.rows.map((r) => [r.destination, r.attempts]), [['a.test', 1]]);
+    assert.deepEqual(
+      attempts.sort((x, y) => x.destination.localeCompare(y.destination)),
+      [
+        { destination: 'a.test', pdus: 1, delivered: false },
+        { destination: 'b.test', pdus: 1, delivered: true },
+      ],
+      'each attempt is reported for metrics',
+    );
   });
 
   it('waits for the backoff the client announces for a destination', async () => {

@@ -45,6 +45,8 @@ export interface TransactionSenderOptions {
   readonly requestTimeoutMs?: number;
   readonly clock?: () => number;
   readonly logger?: SenderLogger;
+  /** Told of every transaction attempt (for metrics). */
+  readonly onTransaction?: (attempt: { readonly destination: string; readonly pdus: number; readonly delivered: boolean }) => void;
 }
 
 /** The body of `PUT /_matrix/federation/v1/send/{txnId}`. */
@@ -164,6 +166,7 @@ export class TransactionSender {
     } catch (err) {
       failure = { reason: (err as Error).message, ...(err instanceof FederationRequestError && err.retryAtMs !== undefined ? { notBefore: err.retryAtMs } : {}) };
     }
+    this.#options.onTransaction?.({ destination, pdus: entries.length, delivered: failure === undefined });
     if (failure === undefined) {
       await this.#options.outbox.ack(entries.map((e) => e.id), []);
       this.#sent += 1;
