@@ -230,11 +230,12 @@ for (const name of OVERLAYS) {
 
     it('lets only the gateways reach the membership service, and only its gRPC port', () => {
       const { objects } = overlay(name);
-      const allowed = ingressAllowedTo(objects, deployment(objects, 'membership-service'));
+      const allowed = ingressAllowedTo(objects, deployment(objects, 'membership-service'), 50051);
       assert.ok(allowed, 'no NetworkPolicy selects the membership service');
       assert.deepEqual([...allowed.from].sort(), ['cs-gateway', 'federation-gateway']);
       assert.deepEqual([...allowed.ports], [50051]);
       assert.equal(allowed.open, false);
+      assert.equal(ingressAllowedTo(objects, deployment(objects, 'membership-service'), 9090)?.open, true, 'the metrics port can be scraped');
     });
 
     it('lets only the membership service call the federation gateway over gRPC, while its federation port stays public', () => {
@@ -438,8 +439,9 @@ describe('checkStack', () => {
   it('sees a network policy that lets any pod in', () => {
     const objects = parseManifests(readFileSync(overlay('embedded').file, 'utf8')).map((o) => structuredClone(o) as K8sObject);
     const policy = objectNamed(objects, 'NetworkPolicy', 'membership-service') as K8sObject;
+    assert.equal(ingressAllowedTo(objects, deployment(objects, 'membership-service'), 50051)?.open, false);
     const rule = list(tree(policy['spec'])['ingress'])[0] as Tree;
     (rule['from'] as Tree[]).push({ namespaceSelector: {} });
-    assert.equal(ingressAllowedTo(objects, deployment(objects, 'membership-service'))?.open, true);
+    assert.equal(ingressAllowedTo(objects, deployment(objects, 'membership-service'), 50051)?.open, true);
   });
 });
