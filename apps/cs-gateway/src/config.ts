@@ -16,7 +16,7 @@ const bucket = z.strictObject({
   burst: z.number().int().positive(),
 });
 
-const schema = z.strictObject({
+export const CONFIG_SCHEMA = z.strictObject({
   /** This homeserver's name; must equal the membership service's. */
   serverName: z.string().refine(isValidServerName, 'must be a valid Matrix server name').default('localhost:8448'),
   /** Where the user store lives (auth.type "store"). */
@@ -109,12 +109,12 @@ const schema = z.strictObject({
   shutdownDrainDelayMs: z.number().int().nonnegative().default(0),
 });
 
-export type CsGatewayConfig = z.output<typeof schema>;
+export type CsGatewayConfig = z.output<typeof CONFIG_SCHEMA>;
 
 export const ENV_PREFIX = 'MEMBRANE_CS_';
 
 export function loadCsGatewayConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): CsGatewayConfig {
-  return loadConfig(schema, { file, env, envPrefix: ENV_PREFIX });
+  return loadConfig(CONFIG_SCHEMA, { file, env, envPrefix: ENV_PREFIX });
 }
 
 export function userStorePathOf(config: CsGatewayConfig): string | undefined {

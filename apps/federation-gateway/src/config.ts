@@ -24,7 +24,7 @@ const oldVerifyKey = z.strictObject({
   expiredTs: z.number().int().nonnegative(),
 });
 
-const schema = z
+export const CONFIG_SCHEMA = z
   .strictObject({
     /** This homeserver's name; must equal the membership service's `serverName`. */
     serverName: z.string().refine(isValidServerName, 'must be a valid Matrix server name').default('localhost:8448'),
@@ -120,12 +120,12 @@ const schema = z
     metrics: z.strictObject({ host: z.string().min(1).default('127.0.0.1'), port: z.number().int().min(0).max(65_535).optional() }).prefault({}),
   });
 
-export type FederationGatewayConfig = z.output<typeof schema>;
+export type FederationGatewayConfig = z.output<typeof CONFIG_SCHEMA>;
 
 export const ENV_PREFIX = 'MEMBRANE_FED_';
 
 export function loadFederationGatewayConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): FederationGatewayConfig {
-  return loadConfig(schema, { file, env, envPrefix: ENV_PREFIX });
+  return loadConfig(CONFIG_SCHEMA, { file, env, envPrefix: ENV_PREFIX });
 }
 
 export function signingKeyPathOf(config: FederationGatewayConfig): string {

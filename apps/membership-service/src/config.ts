@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { SUPPORTED_ROOM_VERSIONS, DEFAULT_ROOM_VERSION, isValidServerName } from '@membrane/events';
 import { loadConfig } from '@membrane/config';
 
-const schema = z.strictObject({
+export const CONFIG_SCHEMA = z.strictObject({
   /** This homeserver's name, as in user IDs (`@alice:<serverName>`). */
   serverName: z.string().refine(isValidServerName, 'must be a valid Matrix server name').default('localhost:8448'),
   /** Where the SQLite file and a generated signing key live. */
@@ -29,12 +29,12 @@ const schema = z.strictObject({
   shutdownGraceMs: z.number().int().nonnegative().default(10_000),
 });
 
-export type MembershipServiceConfig = z.output<typeof schema>;
+export type MembershipServiceConfig = z.output<typeof CONFIG_SCHEMA>;
 
 export const ENV_PREFIX = 'MEMBRANE_MEMBERSHIP_';
 
 export function loadMembershipServiceConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): MembershipServiceConfig {
-  return loadConfig(schema, { file, env, envPrefix: ENV_PREFIX });
+  return loadConfig(CONFIG_SCHEMA, { file, env, envPrefix: ENV_PREFIX });
 }
 
 export function signingKeyPathOf(config: MembershipServiceConfig): string {

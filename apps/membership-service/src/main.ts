@@ -8,7 +8,7 @@ const HELP = `Usage: membership-service [--config FILE]
 The single writer of room state: membership verbs over gRPC, SQLite by default.
 
 Options:
-  -c, --config FILE   YAML configuration (keys and defaults: apps/membership-service/src/config.ts)
+  -c, --config FILE   YAML configuration (every key: docs/configuration.md)
   -h, --help          show this help
 
 Every setting can also be given as an environment variable with the prefix
