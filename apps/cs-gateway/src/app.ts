@@ -6,13 +6,12 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { createAppLogger, createMetricsRegistry, grpcClientMetricsInterceptor, startMetricsServer } from '@membrane/observability';
 import type { MetricsServer } from '@membrane/observability';
-import { MembershipServiceClient } from '@membrane/proto';
-import { createRpcClient } from '@membrane/rpc';
+import { MembershipServiceClient, MembershipServiceService } from '@membrane/proto';
+import { createRpcClient, serviceHealth } from '@membrane/rpc';
 import { UserStore } from '@membrane/user-store';
 import type { CsGatewayConfig } from './config.js';
 import { userStorePathOf } from './config.js';
 import { createHttpApp } from './http-app.js';
-import { membershipHealth } from './membership-health.js';
 import { RateLimiter } from './rate-limiter.js';
 import { ShutdownGate } from './shutdown-gate.js';
 import { loginRoutes, whoamiRoutes } from './routes/account.js';
@@ -66,7 +65,7 @@ export async function startCsGateway(config: CsGatewayConfig, logger: Logger = c
     defaultDeadlineMs: config.membership.deadlineMs,
     channelOptions: { interceptors: [grpcClientMetricsInterceptor(metrics)] },
   });
-  const health = membershipHealth(config.membership.address, Math.min(config.membership.deadlineMs, 2_000));
+  const health = serviceHealth(config.membership.address, MembershipServiceService, Math.min(config.membership.deadlineMs, 2_000));
   const gate = new ShutdownGate();
 
   const services: GatewayServices = {

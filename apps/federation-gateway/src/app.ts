@@ -10,8 +10,8 @@ import { Counter } from 'prom-client';
 import { createAppLogger, createMetricsRegistry, grpcClientMetricsInterceptor, grpcServerMetricsInterceptor, httpMetrics, startMetricsServer } from '@membrane/observability';
 import { ConfigError, loadOrCreateSigningKey } from '@membrane/config';
 import { parseServerName } from '@membrane/events';
-import { MembershipServiceClient, RemoteMembershipServiceService, fileDescriptorSet } from '@membrane/proto';
-import { createRpcClient, createRpcServer } from '@membrane/rpc';
+import { MembershipServiceClient, MembershipServiceService, RemoteMembershipServiceService, fileDescriptorSet } from '@membrane/proto';
+import { createRpcClient, createRpcServer, serviceHealth } from '@membrane/rpc';
 import { decodeBase64, encodeVerifyKey } from '@membrane/signing';
 import type { OldVerifyKey } from '@membrane/signing';
 import type { FederationGatewayConfig } from './config.js';
@@ -130,10 +130,22 @@ export async function startFederationGateway(
     defaultDeadlineMs: config.membership.deadlineMs,
     channelOptions: { interceptors: [grpcClientMetricsInterceptor(metrics)] },
   });
+  // Set once stop() begins; /readyz answers 503 from then on.
+  let stopping: Promise<void> | undefined;
+  const health = serviceHealth(config.membership.address, MembershipServiceService, Math.min(config.membership.deadlineMs, 2_000));
   const keyDocument = new OwnKeyDocument({ serverName: config.serverName, keys: [key], oldKeys, validityPeriodMs: config.keys.validityPeriodMs });
 
   const router = new Router(
-    federationRoutes({ serverName: config.serverName, signingKey: key, keys: keyRing, membership, keyDocument, software: SOFTWARE, transactions: new TransactionReplayCache() }),
+    federationRoutes({
+      serverName: config.serverName,
+      signingKey: key,
+      keys: keyRing,
+      membership,
+      keyDocument,
+      software: SOFTWARE,
+      transactions: new TransactionReplayCache(),
+      isReady: async () => stopping === undefined && (await health.isServing()),
+    }),
   );
   const server = createFederationServer({
     router,
@@ -204,7 +216,6 @@ export async function startFederationGateway(
   const metricsServer = config.metrics.port === undefined ? undefined : await startMetricsServer(metrics, config.metrics.host, config.metrics.port);
   logger.info({ url, grpcAddress, metricsUrl: metricsServer?.url, serverName: config.serverName, membership: config.membership.address }, 'federation gateway listening');
 
-  let stopping: Promise<void> | undefined;
   return {
     port,
     url,
@@ -226,6 +237,7 @@ export async function startFederationGateway(
         await sender.stop();
         await grpcServer.shutdown(config.shutdownGraceMs);
         await metricsServer?.close();
+        health.close();
         client.close();
         membership.close();
         logger.info('federation gateway stopped');

@@ -63,6 +63,14 @@ describe('federation gateway: keys, version and X-Matrix', () => {
     assert.deepEqual(answer.body, { server: { name: 'membrane-federation-gateway', version: '0.1.0' } });
   });
 
+  it('is ready while its membership service answers', async () => {
+    const live = await f.call({ method: 'GET', path: '/healthz', authorization: null });
+    assert.equal(live.status, 200);
+    const ready = await f.call({ method: 'GET', path: '/readyz', authorization: null });
+    assert.equal(ready.status, 200);
+    assert.deepEqual(ready.body, { status: 'ready' });
+  });
+
   it('answers unknown endpoints and methods with M_UNRECOGNIZED before authentication (so peers fall back)', async () => {
     assertError(await f.call({ method: 'PUT', path: path('v3/send_leave', roomId, '$x'), body: {}, authorization: null }), 404, 'M_UNRECOGNIZED');
     assertError(await f.call({ method: 'POST', path: path('v2/send_leave', roomId, '$x'), body: {}, authorization: null }), 405, 'M_UNRECOGNIZED');

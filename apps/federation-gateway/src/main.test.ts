@@ -106,6 +106,21 @@ describe('federation-gateway process', () => {
     }
   });
 
+  it('answers liveness always and readiness only while the membership service answers', async () => {
+    const gateway = await startGateway(join(dir, 'probes'), { MEMBRANE_FED_TLS__ENABLED: 'false' });
+    try {
+      const live = await fetch(`${gateway.url}/healthz`);
+      assert.equal(live.status, 200);
+      assert.deepEqual(await live.json(), { status: 'ok' });
+      // These tests point the gateway at a membership address where nothing listens.
+      const ready = await fetch(`${gateway.url}/readyz`);
+      assert.equal(ready.status, 503);
+      assert.equal(((await ready.json()) as { errcode: string }).errcode, 'M_UNKNOWN');
+    } finally {
+      await gateway.stop();
+    }
+  });
+
   it('serves Prometheus metrics by route template when a metrics port is set', async () => {
     const gateway = await startGateway(join(dir, 'metrics'), { MEMBRANE_FED_TLS__ENABLED: 'false', MEMBRANE_FED_METRICS__PORT: '0' });
     try {

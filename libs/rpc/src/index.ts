@@ -36,3 +36,5 @@ export type { RpcLogger } from './logger.js';
 export { serviceNameOf } from './service-types.js';
 export type { MethodDefinitionLike, RequestOf, ResponseOf, ServiceDefinitionLike } from './service-types.js';
 export { unimplemented } from './unimplemented.js';
+export { serviceHealth } from './health-client.js';
+export type { ServiceHealth } from './health-client.js';

@@ -17,6 +17,8 @@ export interface FederationRoutesDeps extends InboundMembershipDeps {
   readonly keyDocument: OwnKeyDocument;
   readonly software: { readonly name: string; readonly version: string };
   readonly transactions: TransactionReplayCache;
+  /** Readiness for `/readyz`: the membership service answers and we are not shutting down. Always ready when absent. */
+  readonly isReady?: () => Promise<boolean>;
 }
 
 const ok = (body: unknown): Reply => ({ status: 200, body });
@@ -88,6 +90,17 @@ export function federationRoutes(deps: FederationRoutesDeps): Route[] {
   return [
     { method: 'GET', path: '/_matrix/key/v2/server', auth: 'none', handle: async () => ok(deps.keyDocument.current()) },
     { method: 'GET', path: '/_matrix/federation/v1/version', auth: 'none', handle: async () => ok({ server: deps.software }) },
+    // Liveness and readiness probes (not Matrix endpoints).
+    { method: 'GET', path: '/healthz', auth: 'none', handle: async () => ok({ status: 'ok' }) },
+    {
+      method: 'GET',
+      path: '/readyz',
+      auth: 'none',
+      handle: async () =>
+        (await (deps.isReady?.() ?? Promise.resolve(true)))
+          ? ok({ status: 'ready' })
+          : { status: 503, body: { errcode: 'M_UNKNOWN', error: 'The membership service is not available' } },
+    },
     { method: 'GET', path: '/_matrix/federation/v1/make_leave/{roomId}/{userId}', auth: 'x-matrix', handle: (r) => makeMembership(deps, r, 'leave') },
     { method: 'PUT', path: '/_matrix/federation/v1/send_leave/{roomId}/{eventId}', auth: 'x-matrix', handle: async (r) => (await sendLeave(deps, r), okV1({})) },
     { method: 'PUT', path: '/_matrix/federation/v2/send_leave/{roomId}/{eventId}', auth: 'x-matrix', handle: async (r) => (await sendLeave(deps, r), ok({})) },
