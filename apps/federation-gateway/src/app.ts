@@ -7,7 +7,15 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
-import { createAppLogger, createMetricsRegistry, grpcClientMetricsInterceptor, grpcServerMetricsInterceptor, httpMetrics, startMetricsServer } from '@membrane/observability';
+import {
+  createAppLogger,
+  createMetricsRegistry,
+  grpcClientMetricsInterceptor,
+  grpcServerMetricsInterceptor,
+  httpMetrics,
+  requestIdClientInterceptor,
+  startMetricsServer,
+} from '@membrane/observability';
 import { ConfigError, loadOrCreateSigningKey } from '@membrane/config';
 import { parseServerName } from '@membrane/events';
 import { MembershipServiceClient, MembershipServiceService, RemoteMembershipServiceService, fileDescriptorSet } from '@membrane/proto';
@@ -128,7 +136,7 @@ export async function startFederationGateway(
   });
   const membership = createRpcClient(MembershipServiceClient, config.membership.address, {
     defaultDeadlineMs: config.membership.deadlineMs,
-    channelOptions: { interceptors: [grpcClientMetricsInterceptor(metrics)] },
+    channelOptions: { interceptors: [grpcClientMetricsInterceptor(metrics), requestIdClientInterceptor()] },
   });
   // Set once stop() begins; /readyz answers 503 from then on.
   let stopping: Promise<void> | undefined;

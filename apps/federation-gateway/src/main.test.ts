@@ -98,9 +98,11 @@ describe('federation-gateway process', () => {
     const gateway = await startGateway(join(dir, 'plain'), { MEMBRANE_FED_TLS__ENABLED: 'false' });
     try {
       assert.match(gateway.url, /^http:\/\//);
-      const answer = await fetch(`${gateway.url}/_matrix/federation/v1/version`);
+      const answer = await fetch(`${gateway.url}/_matrix/federation/v1/version`, { headers: { 'x-request-id': 'peer-req-7' } });
       assert.equal(answer.status, 200);
       assert.deepEqual(await answer.json(), { server: { name: 'membrane-federation-gateway', version: '0.1.0' } });
+      assert.equal(answer.headers.get('x-request-id'), 'peer-req-7', 'the request ID is echoed');
+      assert.match((await fetch(`${gateway.url}/healthz`)).headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/, 'one is made when the peer sends none');
     } finally {
       await gateway.stop();
     }

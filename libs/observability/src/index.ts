@@ -15,3 +15,4 @@ export type { RequestIdLocals } from './request-id.js';
 export { REDACTED, REDACT_PATHS, SECRET_FIELDS, appLoggerOptions, createAppLogger, redactOptions, scrubUrl } from './logging.js';
 export type { AppLoggerOptions } from './logging.js';
 export type { Registry } from 'prom-client';
+export { currentRequestId, requestIdClientInterceptor, runWithRequestId } from './request-context.js';

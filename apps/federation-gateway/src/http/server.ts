@@ -6,6 +6,7 @@ import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Logger } from 'pino';
+import { REQUEST_ID_HEADER, currentRequestId, requestIdFrom, runWithRequestId } from '@membrane/observability';
 import { JsonParseError, isJsonObject, parseJson } from '@membrane/canonical-json';
 import type { JsonObject } from '@membrane/canonical-json';
 import { MatrixError } from '@membrane/matrix-errors';
@@ -103,18 +104,22 @@ export function createFederationServer(options: FederationServerOptions): Server
         if (err.errcode === 'M_TOO_LARGE' && !req.complete) res.setHeader('connection', 'close');
         send(res, err.status, err.toJSON());
       } else {
-        logger.error({ err, method, uri, origin }, 'request failed');
+        logger.error({ err, method, uri, origin, requestId: currentRequestId() }, 'request failed');
         status = 500;
         if (!res.headersSent) send(res, 500, { errcode: 'M_UNKNOWN', error: 'Internal server error' });
       }
     } finally {
       const seconds = (performance.now() - started) / 1000;
       options.onAnswered?.({ method, route: routeTemplate, status, seconds });
-      logger.debug({ method, uri, origin, status, ms: Math.round(seconds * 10_000) / 10 }, 'request');
+      logger.debug({ method, uri, origin, status, requestId: currentRequestId(), ms: Math.round(seconds * 10_000) / 10 }, 'request');
     }
   };
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
-    void handle(req, res);
+    // Every request has an ID (the peer's X-Request-Id when sane), echoed in the
+    // answer and carried to the membership service's gRPC calls.
+    const requestId = requestIdFrom(req.headers['x-request-id']);
+    res.setHeader(REQUEST_ID_HEADER, requestId);
+    void runWithRequestId(requestId, () => handle(req, res));
   };
   return options.tls === undefined
     ? createHttpServer(listener)
