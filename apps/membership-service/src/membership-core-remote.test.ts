@@ -122,6 +122,22 @@ describe('MembershipCore with remote servers', () => {
     assert.equal((await us.queryMembership(roomId, `@carol:${US}`)).roomKnown, false, 'nothing was stored');
   });
 
+  it('creates a room with an invitee of another server: the room first, then the counter-signed invite', async () => {
+    const { roomId } = await us.createRoom({ creator: bob, preset: 'private_chat', invitees: [alice] });
+    const membership = await us.queryMembership(roomId, alice);
+    assert.equal(membership.membership?.membership, 'invite');
+    const stored = JSON.parse((await us.queryEvent(membership.membership?.eventId ?? '')).eventJson) as Pdu;
+    assert.ok(stored.signatures?.[THEM] !== undefined, 'the invitee server signed the invite');
+  });
+
+  it('refuses a room with an invitee of another server when there is no federation gateway, creating nothing', async () => {
+    const alone = new MembershipCore({ storage: ourStorage, signer: ourSigner, defaultRoomVersion: '11' });
+    const before = await ourStorage.read((tx) => tx.listRoomsForUser(bob, { memberships: ['join'] }));
+    await assert.rejects(alone.createRoom({ creator: bob, invitees: [alice] }), (err: unknown) => err instanceof MatrixError && err.status === 501);
+    const after = await ourStorage.read((tx) => tx.listRoomsForUser(bob, { memberships: ['join'] }));
+    assert.equal(after.length, before.length);
+  });
+
   it("invites a user of another server with that server's counter-signature and stores the invite", async () => {
     const { roomId } = await us.createRoom({ creator: bob, preset: 'private_chat' });
     const { eventId } = await us.invite({ roomId, sender: bob, invitee: alice });

@@ -135,6 +135,10 @@ export class MembershipCore {
       if (earlier !== null) return JSON.parse(earlier.resultJson) as { roomId: string; roomVersion: string };
     }
     const [createDraft, ...rest] = drafts as [EventDraft, ...EventDraft[]];
+    const isRemoteInvite = (draft: EventDraft): boolean =>
+      draft.type === 'm.room.member' && membershipOf(draft.content) === 'invite' && draft.stateKey !== undefined && serverNameOf(draft.stateKey) !== this.serverName;
+    // Without a federation gateway remote invites cannot be sent: refuse before creating anything.
+    if (this.options.remote?.invite === undefined) for (const draft of rest) if (isRemoteInvite(draft)) this.assertLocalInvitee(draft.stateKey as string);
     const now = this.clock();
     // v12 rooms are named after their create event, so it is built before the room exists.
     const create = version.roomIdFromCreateEvent
@@ -152,15 +156,18 @@ export class MembershipCore {
         await persistAcceptedEvent(tx, current, create.event, create.eventId, this.serverName, now, [create.eventId]);
       }
       for (const draft of rest) {
+        if (isRemoteInvite(draft)) continue;
         current = await this.reloadRoom(tx);
-        if (draft.type === 'm.room.member' && draft.stateKey !== undefined && membershipOf(draft.content) === 'invite') {
-          this.assertLocalInvitee(draft.stateKey);
-        }
         await appendLocalEvent(tx, current, version, draft, this.signer, now);
       }
       if (idempotencyKey !== undefined) await tx.putIdempotencyRecord(idempotencyKey, JSON.stringify(result), now);
     });
     this.committed();
+    // Invites of users on other servers need their server's counter-signature:
+    // they go out once the room exists, each like a /invite.
+    for (const draft of rest) {
+      if (isRemoteInvite(draft)) await this.invite({ roomId, sender: request.creator, invitee: draft.stateKey as string });
+    }
     return result;
   }
 
@@ -729,11 +736,11 @@ export class MembershipCore {
     if (serverNameOf(userId) !== this.serverName) throw MatrixError.forbidden(`User ${userId} does not belong to this server`);
   }
 
-  /** Invites of users on other servers need their server's signature (federation /invite): not done here. */
+  /** Invites of users on other servers need their server's signature (federation /invite), which the gateway obtains. */
   private assertLocalInvitee(userId: string, status: 'unsupported' | 'forbidden' = 'unsupported'): void {
     if (serverNameOf(userId) === this.serverName) return;
     if (status === 'forbidden') throw MatrixError.forbidden(`User ${userId} does not belong to this server`);
-    throw new MatrixError(501, 'M_UNRECOGNIZED', `Inviting users of other servers (${userId}) is not supported yet`);
+    throw new MatrixError(501, 'M_UNRECOGNIZED', `Inviting users of other servers (${userId}) needs a federation gateway`);
   }
 
   private committed(): void {
