@@ -1,0 +1,126 @@
+// Interoperability with a real Synapse (from PyPI) on loopback: our stack and
+// Synapse federate over TLS with certificates from one test CA, and every
+// outcome is checked through each server's own Client-Server API.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { createTestCertificateAuthority, startHomeserverStack } from '@membrane/testing';
+import type { HomeserverStack, HomeserverUser } from '@membrane/testing';
+import { startSynapse } from './index.js';
+import type { RunningSynapse, SynapseUser } from './index.js';
+
+interface Answer {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+}
+
+async function cs(base: string, token: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<Answer> {
+  const response = await fetch(`${base}/_matrix/client/v3${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  return { status: response.status, body: (await response.json().catch(() => ({}))) as Record<string, unknown> };
+}
+
+/** Polls `read` (bounded) until `done` holds; returns the last answer. */
+async function eventually(read: () => Promise<Answer>, done: (a: Answer) => boolean, timeoutMs = 15_000): Promise<Answer> {
+  const deadline = Date.now() + timeoutMs;
+  let last = await read();
+  while (!done(last) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    last = await read();
+  }
+  return last;
+}
+
+const enc = encodeURIComponent;
+
+describe('interoperability with a real Synapse', { timeout: 300_000 }, () => {
+  let dir = '';
+  let ours: HomeserverStack;
+  let synapse: RunningSynapse;
+  let alice: HomeserverUser;
+  let bob: SynapseUser;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'interop-'));
+    const ca = createTestCertificateAuthority(join(dir, 'ca'));
+    ours = await startHomeserverStack({ dir: join(dir, 'ours'), ca });
+    synapse = await startSynapse({ dir: join(dir, 'synapse'), ca });
+    alice = await ours.createUser('alice');
+    bob = await synapse.registerUser('bob');
+  });
+
+  after(async () => {
+    await synapse?.stop();
+    await ours?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const memberOnOurSide = (roomId: string, userId: string) => () => cs(ours.csUrl, alice.access_token, 'GET', `/rooms/${enc(roomId)}/state/m.room.member/${enc(userId)}`);
+
+  it('a Synapse user joins a room on our server (make_join/send_join) and leaves with a reason; we see the leave', async () => {
+    const created = await cs(ours.csUrl, alice.access_token, 'POST', '/createRoom', { preset: 'public_chat' });
+    assert.equal(created.status, 200);
+    const roomId = String(created.body['room_id']);
+    const joined = await cs(synapse.clientUrl, bob.accessToken, 'POST', `/join/${enc(roomId)}?server_name=${enc(ours.serverName)}`, {});
+    assert.equal(joined.status, 200, JSON.stringify(joined.body));
+    const seenJoin = await eventually(memberOnOurSide(roomId, bob.userId), (a) => a.body['membership'] === 'join');
+    assert.equal(seenJoin.body['membership'], 'join', JSON.stringify(seenJoin.body));
+    assert.equal(seenJoin.body['displayname'], 'bob', 'Synapse puts the profile in the join; we keep the content as sent');
+
+    const left = await cs(synapse.clientUrl, bob.accessToken, 'POST', `/rooms/${enc(roomId)}/leave`, { reason: 'bye' });
+    assert.equal(left.status, 200);
+    const seenLeave = await eventually(memberOnOurSide(roomId, bob.userId), (a) => a.body['membership'] === 'leave');
+    assert.equal(seenLeave.body['membership'], 'leave', JSON.stringify(seenLeave.body));
+    assert.equal(seenLeave.body['reason'], 'bye');
+  });
+
+  it('our user invites a Synapse user, who rejects: Synapse calls our make_leave and send_leave', async () => {
+    const created = await cs(ours.csUrl, alice.access_token, 'POST', '/createRoom', { preset: 'private_chat', invite: [bob.userId] });
+    assert.equal(created.status, 200, JSON.stringify(created.body));
+    const roomId = String(created.body['room_id']);
+    assert.deepEqual((await memberOnOurSide(roomId, bob.userId)()).body, { membership: 'invite' });
+    // Synapse knows the invite once our invite request returned; the rejection goes back to us.
+    const rejected = await eventually(
+      () => cs(synapse.clientUrl, bob.accessToken, 'POST', `/rooms/${enc(roomId)}/leave`, {}),
+      (a) => a.status === 200,
+    );
+    assert.equal(rejected.status, 200, JSON.stringify(rejected.body));
+    const seen = await eventually(memberOnOurSide(roomId, bob.userId), (a) => a.body['membership'] === 'leave');
+    assert.deepEqual(seen.body, { membership: 'leave' });
+  });
+
+  const memberOnSynapse = (roomId: string, userId: string) => () => cs(synapse.clientUrl, bob.accessToken, 'GET', `/rooms/${enc(roomId)}/state/m.room.member/${enc(userId)}`);
+
+  it('our user joins a room on Synapse, leaves (the leave reaches Synapse), and forgets it', async () => {
+    const created = await cs(synapse.clientUrl, bob.accessToken, 'POST', '/createRoom', { preset: 'public_chat' });
+    const roomId = String(created.body['room_id']);
+    const joined = await cs(ours.csUrl, alice.access_token, 'POST', `/join/${enc(roomId)}?server_name=${enc(synapse.serverName)}`, {});
+    assert.equal(joined.status, 200, JSON.stringify(joined.body));
+    assert.equal((await eventually(memberOnSynapse(roomId, alice.user_id), (a) => a.body['membership'] === 'join')).body['membership'], 'join');
+    const left = await cs(ours.csUrl, alice.access_token, 'POST', `/rooms/${enc(roomId)}/leave`, { reason: 'done' });
+    assert.equal(left.status, 200);
+    const seen = await eventually(memberOnSynapse(roomId, alice.user_id), (a) => a.body['membership'] === 'leave');
+    assert.equal(seen.body['membership'], 'leave', JSON.stringify(seen.body));
+    assert.equal(seen.body['reason'], 'done');
+    assert.equal((await cs(ours.csUrl, alice.access_token, 'POST', `/rooms/${enc(roomId)}/forget`, {})).status, 200);
+    const rooms = await cs(ours.csUrl, alice.access_token, 'GET', '/joined_rooms');
+    assert.ok(!(rooms.body['joined_rooms'] as string[]).includes(roomId));
+  });
+
+  it('a Synapse user invites our user, who rejects: we call Synapse\'s make_leave and send_leave', async () => {
+    const created = await cs(synapse.clientUrl, bob.accessToken, 'POST', '/createRoom', { preset: 'private_chat', invite: [alice.user_id] });
+    assert.equal(created.status, 200, JSON.stringify(created.body));
+    const roomId = String(created.body['room_id']);
+    assert.equal((await memberOnSynapse(roomId, alice.user_id)()).body['membership'], 'invite');
+    const rejected = await cs(ours.csUrl, alice.access_token, 'POST', `/rooms/${enc(roomId)}/leave`, {});
+    assert.equal(rejected.status, 200, JSON.stringify(rejected.body));
+    const seen = await eventually(memberOnSynapse(roomId, alice.user_id), (a) => a.body['membership'] === 'leave');
+    assert.equal(seen.body['membership'], 'leave', 'Synapse saw the rejection, so it went through its send_leave (not out of band)');
+  });
+});
