@@ -7,7 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { createTestCertificateAuthority, startHomeserverStack } from '@membrane/testing';
-import type { HomeserverStack, HomeserverUser } from '@membrane/testing';
+import type { HomeserverStack, HomeserverUser, TestCertificateAuthority } from '@membrane/testing';
+import { Membership, MembershipServiceClient } from '@membrane/proto';
+import { createRpcClient } from '@membrane/rpc';
 import { startSynapse } from './index.js';
 import type { RunningSynapse, SynapseUser } from './index.js';
 
@@ -45,11 +47,13 @@ describe('interoperability with a real Synapse', { timeout: 300_000 }, () => {
   let synapse: RunningSynapse;
   let alice: HomeserverUser;
   let bob: SynapseUser;
+  let ca: TestCertificateAuthority;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'interop-'));
-    const ca = createTestCertificateAuthority(join(dir, 'ca'));
-    ours = await startHomeserverStack({ dir: join(dir, 'ours'), ca });
+    ca = createTestCertificateAuthority(join(dir, 'ca'));
+    // Short outbound backoff: one test stops Synapse and expects us to reach it again soon after.
+    ours = await startHomeserverStack({ dir: join(dir, 'ours'), ca, federationEnv: { MEMBRANE_FED_OUTBOUND__BACKOFF_INITIAL_MS: '100', MEMBRANE_FED_OUTBOUND__BACKOFF_MAX_MS: '200' } });
     synapse = await startSynapse({ dir: join(dir, 'synapse'), ca });
     alice = await ours.createUser('alice');
     bob = await synapse.registerUser('bob');
@@ -122,5 +126,39 @@ describe('interoperability with a real Synapse', { timeout: 300_000 }, () => {
     assert.equal(rejected.status, 200, JSON.stringify(rejected.body));
     const seen = await eventually(memberOnSynapse(roomId, alice.user_id), (a) => a.body['membership'] === 'leave');
     assert.equal(seen.body['membership'], 'leave', 'Synapse saw the rejection, so it went through its send_leave (not out of band)');
+  });
+
+  it('Synapse is down while our user rejects its invite: an out-of-band leave; once it is back, a new invite and rejection work', async () => {
+    const created = await cs(synapse.clientUrl, bob.accessToken, 'POST', '/createRoom', { preset: 'private_chat', invite: [alice.user_id] });
+    const roomId = String(created.body['room_id']);
+    // Our membership service's own view (the CS API shows no invites without /sync).
+    const membershipAddress = String(ours.processes[0]?.ready['address']);
+    const membership = createRpcClient(MembershipServiceClient, membershipAddress, { defaultDeadlineMs: 10_000 });
+    const ourMembership = () => membership.queryMembership({ roomId, userId: alice.user_id });
+    assert.equal((await eventually(async () => ({ status: (await ourMembership()).membership, body: {} }), (a) => a.status === Membership.INVITE)).status, Membership.INVITE);
+    const ports = { clientPort: Number(new URL(synapse.clientUrl).port), federationPort: Number(synapse.serverName.split(':')[1]) };
+    await synapse.stop();
+    const rejected = await cs(ours.csUrl, alice.access_token, 'POST', `/rooms/${enc(roomId)}/leave`, {});
+    assert.equal(rejected.status, 200, 'the user is never stuck with the invite');
+    assert.equal((await ourMembership()).membership, Membership.LEAVE, 'recorded as an out-of-band leave');
+    const forgotten = await cs(ours.csUrl, alice.access_token, 'POST', `/rooms/${enc(roomId)}/forget`, {});
+    assert.equal(forgotten.status, 200);
+    assert.equal((await ourMembership()).forgotten, true, 'and the room can be forgotten');
+    membership.close();
+
+    synapse = await startSynapse({ dir: join(dir, 'synapse'), ca, ...ports });
+    // Synapse never heard of the rejection (as with its own out-of-band
+    // rejections). Federation between the two works again: a new invite from
+    // Synapse reaches us and its rejection goes through Synapse.
+    const second = await cs(synapse.clientUrl, bob.accessToken, 'POST', '/createRoom', { preset: 'private_chat', invite: [alice.user_id] });
+    assert.equal(second.status, 200, JSON.stringify(second.body));
+    const secondRoom = String(second.body['room_id']);
+    const rejectedAgain = await eventually(
+      () => cs(ours.csUrl, alice.access_token, 'POST', `/rooms/${enc(secondRoom)}/leave`, {}),
+      (a) => a.status === 200,
+    );
+    assert.equal(rejectedAgain.status, 200, JSON.stringify(rejectedAgain.body));
+    const seen = await eventually(memberOnSynapse(secondRoom, alice.user_id), (a) => a.body['membership'] === 'leave', 30_000);
+    assert.equal(seen.body['membership'], 'leave', JSON.stringify(seen.body));
   });
 });
