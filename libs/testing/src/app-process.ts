@@ -2,7 +2,7 @@
 // "listening" log line (pino JSON on stdout), and stops it with SIGTERM.
 // Apps are referenced by path, never imported: tests talk to them over the wire.
 import { spawn } from 'node:child_process';
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcess, ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -65,22 +65,30 @@ export async function startApp(app: AppName, options: StartAppOptions): Promise<
     ready,
     logs,
     async stop(timeoutMs = 15_000) {
-      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-      child.kill('SIGTERM');
-      let timer: NodeJS.Timeout | undefined;
-      const bound = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), timeoutMs);
-      });
-      const result = await Promise.race([exited, bound]);
-      clearTimeout(timer);
-      if (result === 'timeout') {
-        child.kill('SIGKILL');
-        throw new Error(`${app} did not stop within ${timeoutMs} ms of SIGTERM`);
-      }
-      return result;
+      const outcome = await terminateProcess(child, timeoutMs);
+      if (outcome.killed) throw new Error(`${app} did not stop within ${timeoutMs} ms of SIGTERM`);
+      return outcome.exitCode;
     },
   };
+}
+
+/**
+ * SIGTERM, then waits up to `timeoutMs` for the exit; SIGKILL (and waits for
+ * that exit) after the bound. `killed` says whether SIGKILL was needed.
+ */
+export async function terminateProcess(child: ChildProcess, timeoutMs: number): Promise<{ readonly exitCode: number | null; readonly killed: boolean }> {
+  if (child.exitCode !== null || child.signalCode !== null) return { exitCode: child.exitCode, killed: false };
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
+  const result = await Promise.race([exited, bound]);
+  clearTimeout(timer);
+  if (result !== 'timeout') return { exitCode: result, killed: false };
+  child.kill('SIGKILL');
+  return { exitCode: await exited, killed: true };
 }
 
 /** The membership service on a fresh data directory, gRPC on a free loopback port. */

@@ -1,4 +1,4 @@
-export { REPO_ROOT, startApp, startMembershipService } from './app-process.js';
+export { REPO_ROOT, startApp, startMembershipService, terminateProcess } from './app-process.js';
 export type { AppName, AppProcess, StartAppOptions } from './app-process.js';
 export { createTestCertificateAuthority } from './test-ca.js';
 export type { IssuedCertificate, TestCertificateAuthority } from './test-ca.js';

@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { createTestCertificateAuthority } from '@membrane/testing';
+import { createTestCertificateAuthority, terminateProcess } from '@membrane/testing';
 import type { TestCertificateAuthority } from '@membrane/testing';
 import { buildHomeserverConfig, buildLogConfig } from './config.js';
 import { installSynapse, pythonEnvironment, run } from './install.js';
@@ -127,7 +127,7 @@ export async function startSynapse(options: StartSynapseOptions): Promise<Runnin
 
   const clientUrl = `http://${host}:${clientPort}`;
   const federationUrl = `https://${host}:${federationPort}`;
-  const stop = (timeoutMs = 20_000): Promise<void> => stopChild(child, timeoutMs);
+  const stop = async (timeoutMs = 20_000): Promise<void> => void (await terminateProcess(child, timeoutMs));
   try {
     await waitUntilReady(child, clientUrl, federationUrl, ca.caPem, options.readyTimeoutMs ?? 90_000, () => output, logFile);
   } catch (error) {
@@ -229,18 +229,3 @@ function tail(file: string): string {
   }
 }
 
-async function stopChild(child: ChildProcess, timeoutMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  let timer: NodeJS.Timeout | undefined;
-  const bound = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), timeoutMs);
-  });
-  const result = await Promise.race([exited, bound]);
-  clearTimeout(timer);
-  if (result === 'timeout') {
-    child.kill('SIGKILL');
-    await exited;
-  }
-}
