@@ -426,7 +426,7 @@ export class MembershipCore {
     // server directly, so a failure there is a refusal; in a transaction it
     // is a soft failure (stored, not applied to state, not relayed).
     const current = await currentAuthState(tx, event, version);
-    const byCurrentState = checkEventAuth(candidate, withCreateState(current, createEvent), version, SIGNATURES_CHECKED_AT_THE_BORDER);
+    const byCurrentState = checkEventAuth(candidate, current, version, SIGNATURES_CHECKED_AT_THE_BORDER);
     if (!byCurrentState.allowed) {
       if (kind !== 'transaction') throw MatrixError.forbidden(byCurrentState.reason);
       await tx.insertEvent(eventRow(event, eventId, room.roomId, { softFailed: true }));
@@ -813,10 +813,6 @@ function withCreate<T extends AuthEvent>(events: readonly T[], create: AuthEvent
   return create === undefined ? [...events] : [create, ...events];
 }
 
-function withCreateState(state: ReturnType<typeof authStateFromEvents>, create: AuthEvent | undefined): ReturnType<typeof authStateFromEvents> {
-  if (create === undefined) return state;
-  return { get: (type, stateKey) => (type === 'm.room.create' && stateKey === '' ? create : state.get(type, stateKey)) };
-}
 
 function serversOfStrippedState(strippedState: readonly string[]): string[] {
   const servers: string[] = [];

@@ -86,8 +86,3 @@ export function assertInvitable(targetId: string, roomId: string, target: Member
   if (target?.membership === 'join') throw MatrixError.forbidden(`${targetId} is already in the room.`);
   if (target?.membership === 'ban') throw MatrixError.forbidden(`${targetId} is banned from room ${roomId}`);
 }
-
-/** Whether a leave/join/etc. request with the same intent is a repeat that must not create a second event. */
-export function isRepeatOf(current: MembershipRecord | undefined, wanted: Membership): boolean {
-  return current?.membership === wanted;
-}
