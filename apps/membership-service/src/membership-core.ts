@@ -570,8 +570,10 @@ export class MembershipCore {
    * never stuck with the invite.
    */
   private async leaveThroughRemote(request: { roomId: string; userId: string } & IntentOptions): Promise<{ eventId: string; eventCreated: boolean; outOfBand: boolean }> {
-    const invite = await this.storage.read((tx) => tx.getReceivedInvite(request.roomId, request.userId));
-    const room = await this.storage.read((tx) => tx.getRoom(request.roomId));
+    const { invite, room } = await this.storage.read(async (tx) => ({
+      invite: await tx.getReceivedInvite(request.roomId, request.userId),
+      room: await tx.getRoom(request.roomId),
+    }));
     const roomVersion = invite?.roomVersion ?? room?.roomVersion ?? this.options.defaultRoomVersion;
     let why: 'no-remote-service' | 'no-servers' | 'all-servers-failed' = this.options.remote === undefined ? 'no-remote-service' : 'no-servers';
     let error: unknown;
