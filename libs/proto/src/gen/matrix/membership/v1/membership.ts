@@ -405,6 +405,188 @@ export interface QueryStateAndAuthChainResponse {
   authChainIds: string[];
 }
 
+/** Knock on a room (room versions 7+). Only rooms this server is in. */
+export interface PerformKnockRequest {
+  roomIdOrAlias: string;
+  userId: string;
+  serverNames: string[];
+  reason?: string | undefined;
+  idempotencyKey?: string | undefined;
+}
+
+export interface PerformKnockResponse {
+  roomId: string;
+  eventId: string;
+}
+
+/**
+ * Send a message event, or a state event when `state_key` is present
+ * (`''` is a valid state key). `content_json` is a JSON object.
+ */
+export interface PerformSendEventRequest {
+  roomId: string;
+  sender: string;
+  eventType: string;
+  stateKey?: string | undefined;
+  contentJson: string;
+  /** Clients' transaction IDs, scoped by the caller (e.g. user + device + txn). */
+  idempotencyKey?: string | undefined;
+}
+
+export interface PerformSendEventResponse {
+  eventId: string;
+}
+
+/** Store a client filter (already validated by the caller); returns its ID. */
+export interface PerformPutFilterRequest {
+  userId: string;
+  filterJson: string;
+}
+
+export interface PerformPutFilterResponse {
+  filterId: string;
+}
+
+export interface QueryCapabilitiesRequest {
+}
+
+export interface QueryCapabilitiesResponse {
+  defaultRoomVersion: string;
+  /** Every room version this server can create and join. */
+  supportedRoomVersions: string[];
+  /** True when leaving a room also forgets it (m.forget_forced_upon_leave). */
+  forgetForcedUponLeave: boolean;
+}
+
+export interface QueryFilterRequest {
+  userId: string;
+  filterId: string;
+}
+
+export interface QueryFilterResponse {
+  /** Unknown filters are 404 M_NOT_FOUND. */
+  filterJson: string;
+}
+
+/**
+ * A room event as one user sees it. The PDU is unchanged; what the client
+ * event adds beside it travels in the other fields.
+ */
+export interface ViewedEvent {
+  eventJson: string;
+  eventId: string;
+  position: number;
+  /** State events: content and sender of the state this event replaced. */
+  prevContentJson?: string | undefined;
+  replacesState?: string | undefined;
+  prevSender?: string | undefined;
+}
+
+/**
+ * One room of a /sync answer. The section follows `membership`: join,
+ * invite, knock, leave (ban is reported under leave).
+ */
+export interface SyncRoom {
+  roomId: string;
+  roomVersion: string;
+  membership: Membership;
+  /** join / leave: state before the timeline (filtered), then the timeline. */
+  state: ViewedEvent[];
+  timeline: ViewedEvent[];
+  limited: boolean;
+  /** Token position just before the first timeline event. */
+  prevBatchPosition: number;
+  /** invite / knock: stripped state events (JSON objects), the member event last. */
+  strippedStateJson: string[];
+  /** join: counts of joined and invited members (room summary). */
+  joinedMemberCount: number;
+  invitedMemberCount: number;
+}
+
+export interface QuerySyncRequest {
+  userId: string;
+  /** Absent: initial sync. Otherwise the `next_position` of an earlier answer. */
+  sincePosition?:
+    | number
+    | undefined;
+  /** Long-poll: wait up to this long for something to report (0: answer at once). */
+  timeoutMs: number;
+  fullState: boolean;
+  /** The client filter (JSON object, already validated); '' means none. */
+  filterJson: string;
+}
+
+export interface QuerySyncResponse {
+  nextPosition: number;
+  rooms: SyncRoom[];
+}
+
+/**
+ * Room events for /messages. Positions are stream tokens: a token P stands
+ * for the point just after the event at position P.
+ */
+export interface QueryMessagesRequest {
+  roomId: string;
+  viewerUserId: string;
+  /** Absent: the newest point the viewer may see (dir b) or the room's start (dir f). */
+  fromPosition?: number | undefined;
+  toPosition?: number | undefined;
+  backwards: boolean;
+  limit: number;
+  /** A RoomEventFilter (JSON object, already validated); '' means none. */
+  filterJson: string;
+}
+
+export interface QueryMessagesResponse {
+  roomVersion: string;
+  startPosition: number;
+  /** Absent when there is nothing more in that direction. */
+  endPosition?: number | undefined;
+  events: ViewedEvent[];
+}
+
+/**
+ * The room state the viewer may see: current state while joined, the state
+ * at their leave after leaving, current state of world_readable rooms;
+ * otherwise 403. One key when `event_type` and `state_key` are both present.
+ */
+export interface QueryVisibleStateRequest {
+  roomId: string;
+  viewerUserId: string;
+  eventType?: string | undefined;
+  stateKey?: string | undefined;
+}
+
+export interface QueryVisibleStateResponse {
+  roomVersion: string;
+  events: ViewedEvent[];
+}
+
+export interface QueryVisibleMembersRequest {
+  roomId: string;
+  viewerUserId: string;
+  /** Members as of this stream position (the `at` token), else as visible now. */
+  atPosition?: number | undefined;
+  memberships: Membership[];
+  notMemberships: Membership[];
+}
+
+export interface QueryVisibleMembersResponse {
+  roomVersion: string;
+  events: ViewedEvent[];
+}
+
+export interface QueryVisibleEventRequest {
+  roomId: string;
+  eventId: string;
+  viewerUserId: string;
+}
+
+export interface QueryVisibleEventResponse {
+  roomVersion: string;
+  event?: ViewedEvent | undefined;
+}
+
 export interface BuildMembershipTemplateRequest {
   roomId: string;
   /** The remote user the template is for (must belong to `origin`). */
@@ -3062,6 +3244,1908 @@ export const QueryStateAndAuthChainResponse: MessageFns<QueryStateAndAuthChainRe
   },
 };
 
+function createBasePerformKnockRequest(): PerformKnockRequest {
+  return { roomIdOrAlias: "", userId: "", serverNames: [], reason: undefined, idempotencyKey: undefined };
+}
+
+export const PerformKnockRequest: MessageFns<PerformKnockRequest> = {
+  encode(message: PerformKnockRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.roomIdOrAlias !== "") {
+      writer.uint32(10).string(message.roomIdOrAlias);
+    }
+    if (message.userId !== "") {
+      writer.uint32(18).string(message.userId);
+    }
+    for (const v of message.serverNames) {
+      writer.uint32(26).string(v!);
+    }
+    if (message.reason !== undefined) {
+      writer.uint32(34).string(message.reason);
+    }
+    if (message.idempotencyKey !== undefined) {
+      writer.uint32(42).string(message.idempotencyKey);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PerformKnockRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePerformKnockRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.roomIdOrAlias = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.serverNames.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.idempotencyKey = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<PerformKnockRequest>, I>>(base?: I): PerformKnockRequest {
+    return PerformKnockRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PerformKnockRequest>, I>>(object: I): PerformKnockRequest {
+    const message = createBasePerformKnockRequest();
+    message.roomIdOrAlias = object.roomIdOrAlias ?? "";
+    message.userId = object.userId ?? "";
+    message.serverNames = object.serverNames?.map((e) => e) || [];
+    message.reason = object.reason ?? undefined;
+    message.idempotencyKey = object.idempotencyKey ?? undefined;
+    return message;
+  },
+};
+
+function createBasePerformKnockResponse(): PerformKnockResponse {
+  return { roomId: "", eventId: "" };
+}
+
+export const PerformKnockResponse: MessageFns<PerformKnockResponse> = {
+  encode(message: PerformKnockResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.roomId !== "") {
+      writer.uint32(10).string(message.roomId);
+    }
+    if (message.eventId !== "") {
+      writer.uint32(18).string(message.eventId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PerformKnockResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePerformKnockResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.roomId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<PerformKnockResponse>, I>>(base?: I): PerformKnockResponse {
+    return PerformKnockResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PerformKnockResponse>, I>>(object: I): PerformKnockResponse {
+    const message = createBasePerformKnockResponse();
+    message.roomId = object.roomId ?? "";
+    message.eventId = object.eventId ?? "";
+    return message;
+  },
+};
+
+function createBasePerformSendEventRequest(): PerformSendEventRequest {
+  return { roomId: "", sender: "", eventType: "", stateKey: undefined, contentJson: "", idempotencyKey: undefined };
+}
+
+export const PerformSendEventRequest: MessageFns<PerformSendEventRequest> = {
+  encode(message: PerformSendEventRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.roomId !== "") {
+      writer.uint32(10).string(message.roomId);
+    }
+    if (message.sender !== "") {
+      writer.uint32(18).string(message.sender);
+    }
+    if (message.eventType !== "") {
+      writer.uint32(26).string(message.eventType);
+    }
+    if (message.stateKey !== undefined) {
+      writer.uint32(34).string(message.stateKey);
+    }
+    if (message.contentJson !== "") {
+      writer.uint32(42).string(message.contentJson);
+    }
+    if (message.idempotencyKey !== undefined) {
+      writer.uint32(50).string(message.idempotencyKey);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PerformSendEventRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePerformSendEventRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.roomId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.sender = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.eventType = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.stateKey = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.contentJson = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.idempotencyKey = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<PerformSendEventRequest>, I>>(base?: I): PerformSendEventRequest {
+    return PerformSendEventRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PerformSendEventRequest>, I>>(object: I): PerformSendEventRequest {
+    const message = createBasePerformSendEventRequest();
+    message.roomId = object.roomId ?? "";
+    message.sender = object.sender ?? "";
+    message.eventType = object.eventType ?? "";
+    message.stateKey = object.stateKey ?? undefined;
+    message.contentJson = object.contentJson ?? "";
+    message.idempotencyKey = object.idempotencyKey ?? undefined;
+    return message;
+  },
+};
+
+function createBasePerformSendEventResponse(): PerformSendEventResponse {
+  return { eventId: "" };
+}
+
+export const PerformSendEventResponse: MessageFns<PerformSendEventResponse> = {
+  encode(message: PerformSendEventResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.eventId !== "") {
+      writer.uint32(10).string(message.eventId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PerformSendEventResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePerformSendEventResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<PerformSendEventResponse>, I>>(base?: I): PerformSendEventResponse {
+    return PerformSendEventResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PerformSendEventResponse>, I>>(object: I): PerformSendEventResponse {
+    const message = createBasePerformSendEventResponse();
+    message.eventId = object.eventId ?? "";
+    return message;
+  },
+};
+
+function createBasePerformPutFilterRequest(): PerformPutFilterRequest {
+  return { userId: "", filterJson: "" };
+}
+
+export const PerformPutFilterRequest: MessageFns<PerformPutFilterRequest> = {
+  encode(message: PerformPutFilterRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.filterJson !== "") {
+      writer.uint32(18).string(message.filterJson);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PerformPutFilterRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePerformPutFilterRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.filterJson = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<PerformPutFilterRequest>, I>>(base?: I): PerformPutFilterRequest {
+    return PerformPutFilterRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PerformPutFilterRequest>, I>>(object: I): PerformPutFilterRequest {
+    const message = createBasePerformPutFilterRequest();
+    message.userId = object.userId ?? "";
+    message.filterJson = object.filterJson ?? "";
+    return message;
+  },
+};
+
+function createBasePerformPutFilterResponse(): PerformPutFilterResponse {
+  return { filterId: "" };
+}
+
+export const PerformPutFilterResponse: MessageFns<PerformPutFilterResponse> = {
+  encode(message: PerformPutFilterResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.filterId !== "") {
+      writer.uint32(10).string(message.filterId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PerformPutFilterResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePerformPutFilterResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.filterId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<PerformPutFilterResponse>, I>>(base?: I): PerformPutFilterResponse {
+    return PerformPutFilterResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PerformPutFilterResponse>, I>>(object: I): PerformPutFilterResponse {
+    const message = createBasePerformPutFilterResponse();
+    message.filterId = object.filterId ?? "";
+    return message;
+  },
+};
+
+function createBaseQueryCapabilitiesRequest(): QueryCapabilitiesRequest {
+  return {};
+}
+
+export const QueryCapabilitiesRequest: MessageFns<QueryCapabilitiesRequest> = {
+  encode(_: QueryCapabilitiesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryCapabilitiesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryCapabilitiesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<QueryCapabilitiesRequest>, I>>(base?: I): QueryCapabilitiesRequest {
+    return QueryCapabilitiesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<QueryCapabilitiesRequest>, I>>(_: I): QueryCapabilitiesRequest {
+    const message = createBaseQueryCapabilitiesRequest();
+    return message;
+  },
+};
+
+function createBaseQueryCapabilitiesResponse(): QueryCapabilitiesResponse {
+  return { defaultRoomVersion: "", supportedRoomVersions: [], forgetForcedUponLeave: false };
+}
+
+export const QueryCapabilitiesResponse: MessageFns<QueryCapabilitiesResponse> = {
+  encode(message: QueryCapabilitiesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.defaultRoomVersion !== "") {
+      writer.uint32(10).string(message.defaultRoomVersion);
+    }
+    for (const v of message.supportedRoomVersions) {
+      writer.uint32(18).string(v!);
+    }
+    if (message.forgetForcedUponLeave !== false) {
+      writer.uint32(24).bool(message.forgetForcedUponLeave);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryCapabilitiesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryCapabilitiesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.defaultRoomVersion = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.supportedRoomVersions.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.forgetForcedUponLeave = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<QueryCapabilitiesResponse>, I>>(base?: I): QueryCapabilitiesResponse {
+    return QueryCapabilitiesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<QueryCapabilitiesResponse>, I>>(object: I): QueryCapabilitiesResponse {
+    const message = createBaseQueryCapabilitiesResponse();
+    message.defaultRoomVersion = object.defaultRoomVersion ?? "";
+    message.supportedRoomVersions = object.supportedRoomVersions?.map((e) => e) || [];
+    message.forgetForcedUponLeave = object.forgetForcedUponLeave ?? false;
+    return message;
+  },
+};
+
+function createBaseQueryFilterRequest(): QueryFilterRequest {
+  return { userId: "", filterId: "" };
+}
+
+export const QueryFilterRequest: MessageFns<QueryFilterRequest> = {
+  encode(message: QueryFilterRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.filterId !== "") {
+      writer.uint32(18).string(message.filterId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryFilterRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryFilterRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.filterId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<QueryFilterRequest>, I>>(base?: I): QueryFilterRequest {
+    return QueryFilterRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<QueryFilterRequest>, I>>(object: I): QueryFilterRequest {
+    const message = createBaseQueryFilterRequest();
+    message.userId = object.userId ?? "";
+    message.filterId = object.filterId ?? "";
+    return message;
+  },
+};
+
+function createBaseQueryFilterResponse(): QueryFilterResponse {
+  return { filterJson: "" };
+}
+
+export const QueryFilterResponse: MessageFns<QueryFilterResponse> = {
+  encode(message: QueryFilterResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.filterJson !== "") {
+      writer.uint32(10).string(message.filterJson);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryFilterResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryFilterResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.filterJson = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<QueryFilterResponse>, I>>(base?: I): QueryFilterResponse {
+    return QueryFilterResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<QueryFilterResponse>, I>>(object: I): QueryFilterResponse {
+    const message = createBaseQueryFilterResponse();
+    message.filterJson = object.filterJson ?? "";
+    return message;
+  },
+};
+
+function createBaseViewedEvent(): ViewedEvent {
+  return {
+    eventJson: "",
+    eventId: "",
+    position: 0,
+    prevContentJson: undefined,
+    replacesState: undefined,
+    prevSender: undefined,
+  };
+}
+
+export const ViewedEvent: MessageFns<ViewedEvent> = {
+  encode(message: ViewedEvent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.eventJson !== "") {
+      writer.uint32(10).string(message.eventJson);
+    }
+    if (message.eventId !== "") {
+      writer.uint32(18).string(message.eventId);
+    }
+    if (message.position !== 0) {
+      writer.uint32(24).int64(message.position);
+    }
+    if (message.prevContentJson !== undefined) {
+      writer.uint32(34).string(message.prevContentJson);
+    }
+    if (message.replacesState !== undefined) {
+      writer.uint32(42).string(message.replacesState);
+    }
+    if (message.prevSender !== undefined) {
+      writer.uint32(50).string(message.prevSender);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ViewedEvent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseViewedEvent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.eventJson = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.position = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.prevContentJson = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.replacesState = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.prevSender = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ViewedEvent>, I>>(base?: I): ViewedEvent {
+    return ViewedEvent.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ViewedEvent>, I>>(object: I): ViewedEvent {
+    const message = createBaseViewedEvent();
+    message.eventJson = object.eventJson ?? "";
+    message.eventId = object.eventId ?? "";
+    message.position = object.position ?? 0;
+    message.prevContentJson = object.prevContentJson ?? undefined;
+    message.replacesState = object.replacesState ?? undefined;
+    message.prevSender = object.prevSender ?? undefined;
+    return message;
+  },
+};
+
+function createBaseSyncRoom(): SyncRoom {
+  return {
+    roomId: "",
+    roomVersion: "",
+    membership: 0,
+    state: [],
+    timeline: [],
+    limited: false,
+    prevBatchPosition: 0,
+    strippedStateJson: [],
+    joinedMemberCount: 0,
+    invitedMemberCount: 0,
+  };
+}
+
+export const SyncRoom: MessageFns<SyncRoom> = {
+  encode(message: SyncRoom, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.roomId !== "") {
+      writer.uint32(10).string(message.roomId);
+    }
+    if (message.roomVersion !== "") {
+      writer.uint32(18).string(message.roomVersion);
+    }
+    if (message.membership !== 0) {
+      writer.uint32(24).int32(message.membership);
+    }
+    for (const v of message.state) {
+      ViewedEvent.encode(v!, writer.uint32(34).fork()).join();
+    }
+    for (const v of message.timeline) {
+      ViewedEvent.encode(v!, writer.uint32(42).fork()).join();
+    }
+    if (message.limited !== false) {
+      writer.uint32(48).bool(message.limited);
+    }
+    if (message.prevBatchPosition !== 0) {
+      writer.uint32(56).int64(message.prevBatchPosition);
+    }
+    for (const v of message.strippedStateJson) {
+      writer.uint32(66).string(v!);
+    }
+    if (message.joinedMemberCount !== 0) {
+      writer.uint32(72).uint32(message.joinedMemberCount);
+    }
+    if (message.invitedMemberCount !== 0) {
+      writer.uint32(80).uint32(message.invitedMemberCount);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SyncRoom {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSyncRoom();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.roomId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.roomVersion = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.membership = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.state.push(ViewedEvent.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.timeline.push(ViewedEvent.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.limited = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.prevBatchPosition = longToNumber(reader.int64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.strippedStateJson.push(reader.string());
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.joinedMemberCount = reader.uint32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.invitedMemberCount = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<SyncRoom>, I>>(base?: I): SyncRoom {
+    return SyncRoom.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SyncRoom>, I>>(object: I): SyncRoom {
+    const message = createBaseSyncRoom();
+    message.roomId = object.roomId ?? "";
+    message.roomVersion = object.roomVersion ?? "";
+    message.membership = object.membership ?? 0;
+    message.state = object.state?.map((e) => ViewedEvent.fromPartial(e)) || [];
+    message.timeline = object.timeline?.map((e) => ViewedEvent.fromPartial(e)) || [];
+    message.limited = object.limited ?? false;
+    message.prevBatchPosition = object.prevBatchPosition ?? 0;
+    message.strippedStateJson = object.strippedStateJson?.map((e) => e) || [];
+    message.joinedMemberCount = object.joinedMemberCount ?? 0;
+    message.invitedMemberCount = object.invitedMemberCount ?? 0;
+    return message;
+  },
+};
+
+function createBaseQuerySyncRequest(): QuerySyncRequest {
+  return { userId: "", sincePosition: undefined, timeoutMs: 0, fullState: false, filterJson: "" };
+}
+
+export const QuerySyncRequest: MessageFns<QuerySyncRequest> = {
+  encode(message: QuerySyncRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.sincePosition !== undefined) {
+      writer.uint32(16).int64(message.sincePosition);
+    }
+    if (message.timeoutMs !== 0) {
+      writer.uint32(24).uint32(message.timeoutMs);
+    }
+    if (message.fullState !== false) {
+      writer.uint32(32).bool(message.fullState);
+    }
+    if (message.filterJson !== "") {
+      writer.uint32(42).string(message.filterJson);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QuerySyncRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQuerySyncRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.sincePosition = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.timeoutMs = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.fullState = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.filterJson = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<QuerySyncRequest>, I>>(base?: I): QuerySyncRequest {
+    return QuerySyncRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<QuerySyncRequest>, I>>(object: I): QuerySyncRequest {
+    const message = createBaseQuerySyncRequest();
+    message.userId = object.userId ?? "";
+    message.sincePosition = object.sincePosition ?? undefined;
+    message.timeoutMs = object.timeoutMs ?? 0;
+    message.fullState = object.fullState ?? false;
+    message.filterJson = object.filterJson ?? "";
+    return message;
+  },
+};
+
+function createBaseQuerySyncResponse(): QuerySyncResponse {
+  return { nextPosition: 0, rooms: [] };
+}
+
+export const QuerySyncResponse: MessageFns<QuerySyncResponse> = {
+  encode(message: QuerySyncResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nextPosition !== 0) {
+      writer.uint32(8).int64(message.nextPosition);
+    }
+    for (const v of message.rooms) {
+      SyncRoom.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QuerySyncResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQuerySyncResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.nextPosition = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.rooms.push(SyncRoom.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<QuerySyncResponse>, I>>(base?: I): QuerySyncResponse {
+    return QuerySyncResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<QuerySyncResponse>, I>>(object: I): QuerySyncResponse {
+    const message = createBaseQuerySyncResponse();
+    message.nextPosition = object.nextPosition ?? 0;
+    message.rooms = object.rooms?.map((e) => SyncRoom.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseQueryMessagesRequest(): QueryMessagesRequest {
+  return {
+    roomId: "",
+    viewerUserId: "",
+    fromPosition: undefined,
+    toPosition: undefined,
+    backwards: false,
+    limit: 0,
+    filterJson: "",
+  };
+}
+
+export const QueryMessagesRequest: MessageFns<QueryMessagesRequest> = {
+  encode(message: QueryMessagesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.roomId !== "") {
+      writer.uint32(10).string(message.roomId);
+    }
+    if (message.viewerUserId !== "") {
+      writer.uint32(18).string(message.viewerUserId);
+    }
+    if (message.fromPosition !== undefined) {
+      writer.uint32(24).int64(message.fromPosition);
+    }
+    if (message.toPosition !== undefined) {
+      writer.uint32(32).int64(message.toPosition);
+    }
+    if (message.backwards !== false) {
+      writer.uint32(40).bool(message.backwards);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(48).uint32(message.limit);
+    }
+    if (message.filterJson !== "") {
+      writer.uint32(58).string(message.filterJson);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryMessagesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryMessagesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.roomId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.viewerUserId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.fromPosition = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.toPosition = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.backwards = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.filterJson = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<QueryMessagesRequest>, I>>(base?: I): QueryMessagesRequest {
+    return QueryMessagesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<QueryMessagesRequest>, I>>(object: I): QueryMessagesRequest {
+    const message = createBaseQueryMessagesRequest();
+    message.roomId = object.roomId ?? "";
+    message.viewerUserId = object.viewerUserId ?? "";
+    message.fromPosition = object.fromPosition ?? undefined;
+    message.toPosition = object.toPosition ?? undefined;
+    message.backwards = object.backwards ?? false;
+    message.limit = object.limit ?? 0;
+    message.filterJson = object.filterJson ?? "";
+    return message;
+  },
+};
+
+function createBaseQueryMessagesResponse(): QueryMessagesResponse {
+  return { roomVersion: "", startPosition: 0, endPosition: undefined, events: [] };
+}
+
+export const QueryMessagesResponse: MessageFns<QueryMessagesResponse> = {
+  encode(message: QueryMessagesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.roomVersion !== "") {
+      writer.uint32(10).string(message.roomVersion);
+    }
+    if (message.startPosition !== 0) {
+      writer.uint32(16).int64(message.startPosition);
+    }
+    if (message.endPosition !== undefined) {
+      writer.uint32(24).int64(message.endPosition);
+    }
+    for (const v of message.events) {
+      ViewedEvent.encode(v!, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryMessagesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryMessagesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.roomVersion = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.startPosition = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.endPosition = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.events.push(ViewedEvent.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<QueryMessagesResponse>, I>>(base?: I): QueryMessagesResponse {
+    return QueryMessagesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<QueryMessagesResponse>, I>>(object: I): QueryMessagesResponse {
+    const message = createBaseQueryMessagesResponse();
+    message.roomVersion = object.roomVersion ?? "";
+    message.startPosition = object.startPosition ?? 0;
+    message.endPosition = object.endPosition ?? undefined;
+    message.events = object.events?.map((e) => ViewedEvent.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseQueryVisibleStateRequest(): QueryVisibleStateRequest {
+  return { roomId: "", viewerUserId: "", eventType: undefined, stateKey: undefined };
+}
+
+export const QueryVisibleStateRequest: MessageFns<QueryVisibleStateRequest> = {
+  encode(message: QueryVisibleStateRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.roomId !== "") {
+      writer.uint32(10).string(message.roomId);
+    }
+    if (message.viewerUserId !== "") {
+      writer.uint32(18).string(message.viewerUserId);
+    }
+    if (message.eventType !== undefined) {
+      writer.uint32(26).string(message.eventType);
+    }
+    if (message.stateKey !== undefined) {
+      writer.uint32(34).string(message.stateKey);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryVisibleStateRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryVisibleStateRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.roomId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.viewerUserId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.eventType = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.stateKey = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<QueryVisibleStateRequest>, I>>(base?: I): QueryVisibleStateRequest {
+    return QueryVisibleStateRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<QueryVisibleStateRequest>, I>>(object: I): QueryVisibleStateRequest {
+    const message = createBaseQueryVisibleStateRequest();
+    message.roomId = object.roomId ?? "";
+    message.viewerUserId = object.viewerUserId ?? "";
+    message.eventType = object.eventType ?? undefined;
+    message.stateKey = object.stateKey ?? undefined;
+    return message;
+  },
+};
+
+function createBaseQueryVisibleStateResponse(): QueryVisibleStateResponse {
+  return { roomVersion: "", events: [] };
+}
+
+export const QueryVisibleStateResponse: MessageFns<QueryVisibleStateResponse> = {
+  encode(message: QueryVisibleStateResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.roomVersion !== "") {
+      writer.uint32(10).string(message.roomVersion);
+    }
+    for (const v of message.events) {
+      ViewedEvent.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryVisibleStateResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryVisibleStateResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.roomVersion = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.events.push(ViewedEvent.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<QueryVisibleStateResponse>, I>>(base?: I): QueryVisibleStateResponse {
+    return QueryVisibleStateResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<QueryVisibleStateResponse>, I>>(object: I): QueryVisibleStateResponse {
+    const message = createBaseQueryVisibleStateResponse();
+    message.roomVersion = object.roomVersion ?? "";
+    message.events = object.events?.map((e) => ViewedEvent.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseQueryVisibleMembersRequest(): QueryVisibleMembersRequest {
+  return { roomId: "", viewerUserId: "", atPosition: undefined, memberships: [], notMemberships: [] };
+}
+
+export const QueryVisibleMembersRequest: MessageFns<QueryVisibleMembersRequest> = {
+  encode(message: QueryVisibleMembersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.roomId !== "") {
+      writer.uint32(10).string(message.roomId);
+    }
+    if (message.viewerUserId !== "") {
+      writer.uint32(18).string(message.viewerUserId);
+    }
+    if (message.atPosition !== undefined) {
+      writer.uint32(24).int64(message.atPosition);
+    }
+    if (message.memberships.length !== 0) {
+      writer.uint32(34).fork();
+      for (const v of message.memberships) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    if (message.notMemberships.length !== 0) {
+      writer.uint32(42).fork();
+      for (const v of message.notMemberships) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryVisibleMembersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryVisibleMembersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.roomId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.viewerUserId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.atPosition = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag === 32) {
+              message.memberships.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 34) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.memberships.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 5: {
+            if (tag === 40) {
+              message.notMemberships.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 42) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.notMemberships.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<QueryVisibleMembersRequest>, I>>(base?: I): QueryVisibleMembersRequest {
+    return QueryVisibleMembersRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<QueryVisibleMembersRequest>, I>>(object: I): QueryVisibleMembersRequest {
+    const message = createBaseQueryVisibleMembersRequest();
+    message.roomId = object.roomId ?? "";
+    message.viewerUserId = object.viewerUserId ?? "";
+    message.atPosition = object.atPosition ?? undefined;
+    message.memberships = object.memberships?.map((e) => e) || [];
+    message.notMemberships = object.notMemberships?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseQueryVisibleMembersResponse(): QueryVisibleMembersResponse {
+  return { roomVersion: "", events: [] };
+}
+
+export const QueryVisibleMembersResponse: MessageFns<QueryVisibleMembersResponse> = {
+  encode(message: QueryVisibleMembersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.roomVersion !== "") {
+      writer.uint32(10).string(message.roomVersion);
+    }
+    for (const v of message.events) {
+      ViewedEvent.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryVisibleMembersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryVisibleMembersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.roomVersion = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.events.push(ViewedEvent.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<QueryVisibleMembersResponse>, I>>(base?: I): QueryVisibleMembersResponse {
+    return QueryVisibleMembersResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<QueryVisibleMembersResponse>, I>>(object: I): QueryVisibleMembersResponse {
+    const message = createBaseQueryVisibleMembersResponse();
+    message.roomVersion = object.roomVersion ?? "";
+    message.events = object.events?.map((e) => ViewedEvent.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseQueryVisibleEventRequest(): QueryVisibleEventRequest {
+  return { roomId: "", eventId: "", viewerUserId: "" };
+}
+
+export const QueryVisibleEventRequest: MessageFns<QueryVisibleEventRequest> = {
+  encode(message: QueryVisibleEventRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.roomId !== "") {
+      writer.uint32(10).string(message.roomId);
+    }
+    if (message.eventId !== "") {
+      writer.uint32(18).string(message.eventId);
+    }
+    if (message.viewerUserId !== "") {
+      writer.uint32(26).string(message.viewerUserId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryVisibleEventRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryVisibleEventRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.roomId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.viewerUserId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<QueryVisibleEventRequest>, I>>(base?: I): QueryVisibleEventRequest {
+    return QueryVisibleEventRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<QueryVisibleEventRequest>, I>>(object: I): QueryVisibleEventRequest {
+    const message = createBaseQueryVisibleEventRequest();
+    message.roomId = object.roomId ?? "";
+    message.eventId = object.eventId ?? "";
+    message.viewerUserId = object.viewerUserId ?? "";
+    return message;
+  },
+};
+
+function createBaseQueryVisibleEventResponse(): QueryVisibleEventResponse {
+  return { roomVersion: "", event: undefined };
+}
+
+export const QueryVisibleEventResponse: MessageFns<QueryVisibleEventResponse> = {
+  encode(message: QueryVisibleEventResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.roomVersion !== "") {
+      writer.uint32(10).string(message.roomVersion);
+    }
+    if (message.event !== undefined) {
+      ViewedEvent.encode(message.event, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryVisibleEventResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryVisibleEventResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.roomVersion = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.event = ViewedEvent.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<QueryVisibleEventResponse>, I>>(base?: I): QueryVisibleEventResponse {
+    return QueryVisibleEventResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<QueryVisibleEventResponse>, I>>(object: I): QueryVisibleEventResponse {
+    const message = createBaseQueryVisibleEventResponse();
+    message.roomVersion = object.roomVersion ?? "";
+    message.event = (object.event !== undefined && object.event !== null)
+      ? ViewedEvent.fromPartial(object.event)
+      : undefined;
+    return message;
+  },
+};
+
 function createBaseBuildMembershipTemplateRequest(): BuildMembershipTemplateRequest {
   return { roomId: "", userId: "", membership: 0, origin: "", supportedRoomVersions: [] };
 }
@@ -4430,6 +6514,38 @@ export const MembershipServiceService = {
       Buffer.from(PerformRejectInviteResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): PerformRejectInviteResponse => PerformRejectInviteResponse.decode(value),
   },
+  performKnock: {
+    path: "/matrix.membership.v1.MembershipService/PerformKnock" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PerformKnockRequest): Buffer => Buffer.from(PerformKnockRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PerformKnockRequest => PerformKnockRequest.decode(value),
+    responseSerialize: (value: PerformKnockResponse): Buffer =>
+      Buffer.from(PerformKnockResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PerformKnockResponse => PerformKnockResponse.decode(value),
+  },
+  performSendEvent: {
+    path: "/matrix.membership.v1.MembershipService/PerformSendEvent" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PerformSendEventRequest): Buffer =>
+      Buffer.from(PerformSendEventRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PerformSendEventRequest => PerformSendEventRequest.decode(value),
+    responseSerialize: (value: PerformSendEventResponse): Buffer =>
+      Buffer.from(PerformSendEventResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PerformSendEventResponse => PerformSendEventResponse.decode(value),
+  },
+  performPutFilter: {
+    path: "/matrix.membership.v1.MembershipService/PerformPutFilter" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PerformPutFilterRequest): Buffer =>
+      Buffer.from(PerformPutFilterRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PerformPutFilterRequest => PerformPutFilterRequest.decode(value),
+    responseSerialize: (value: PerformPutFilterResponse): Buffer =>
+      Buffer.from(PerformPutFilterResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PerformPutFilterResponse => PerformPutFilterResponse.decode(value),
+  },
   /** Reads. */
   queryMembership: {
     path: "/matrix.membership.v1.MembershipService/QueryMembership" as const,
@@ -4484,6 +6600,82 @@ export const MembershipServiceService = {
       Buffer.from(QueryStateAndAuthChainResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): QueryStateAndAuthChainResponse =>
       QueryStateAndAuthChainResponse.decode(value),
+  },
+  queryCapabilities: {
+    path: "/matrix.membership.v1.MembershipService/QueryCapabilities" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: QueryCapabilitiesRequest): Buffer =>
+      Buffer.from(QueryCapabilitiesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): QueryCapabilitiesRequest => QueryCapabilitiesRequest.decode(value),
+    responseSerialize: (value: QueryCapabilitiesResponse): Buffer =>
+      Buffer.from(QueryCapabilitiesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): QueryCapabilitiesResponse => QueryCapabilitiesResponse.decode(value),
+  },
+  queryFilter: {
+    path: "/matrix.membership.v1.MembershipService/QueryFilter" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: QueryFilterRequest): Buffer => Buffer.from(QueryFilterRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): QueryFilterRequest => QueryFilterRequest.decode(value),
+    responseSerialize: (value: QueryFilterResponse): Buffer => Buffer.from(QueryFilterResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): QueryFilterResponse => QueryFilterResponse.decode(value),
+  },
+  /**
+   * What one user may see of rooms (client reads): history visibility,
+   * rooms frozen at the user's leave, forgotten rooms hidden.
+   */
+  querySync: {
+    path: "/matrix.membership.v1.MembershipService/QuerySync" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: QuerySyncRequest): Buffer => Buffer.from(QuerySyncRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): QuerySyncRequest => QuerySyncRequest.decode(value),
+    responseSerialize: (value: QuerySyncResponse): Buffer => Buffer.from(QuerySyncResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): QuerySyncResponse => QuerySyncResponse.decode(value),
+  },
+  queryMessages: {
+    path: "/matrix.membership.v1.MembershipService/QueryMessages" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: QueryMessagesRequest): Buffer => Buffer.from(QueryMessagesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): QueryMessagesRequest => QueryMessagesRequest.decode(value),
+    responseSerialize: (value: QueryMessagesResponse): Buffer =>
+      Buffer.from(QueryMessagesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): QueryMessagesResponse => QueryMessagesResponse.decode(value),
+  },
+  queryVisibleState: {
+    path: "/matrix.membership.v1.MembershipService/QueryVisibleState" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: QueryVisibleStateRequest): Buffer =>
+      Buffer.from(QueryVisibleStateRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): QueryVisibleStateRequest => QueryVisibleStateRequest.decode(value),
+    responseSerialize: (value: QueryVisibleStateResponse): Buffer =>
+      Buffer.from(QueryVisibleStateResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): QueryVisibleStateResponse => QueryVisibleStateResponse.decode(value),
+  },
+  queryVisibleMembers: {
+    path: "/matrix.membership.v1.MembershipService/QueryVisibleMembers" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: QueryVisibleMembersRequest): Buffer =>
+      Buffer.from(QueryVisibleMembersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): QueryVisibleMembersRequest => QueryVisibleMembersRequest.decode(value),
+    responseSerialize: (value: QueryVisibleMembersResponse): Buffer =>
+      Buffer.from(QueryVisibleMembersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): QueryVisibleMembersResponse => QueryVisibleMembersResponse.decode(value),
+  },
+  queryVisibleEvent: {
+    path: "/matrix.membership.v1.MembershipService/QueryVisibleEvent" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: QueryVisibleEventRequest): Buffer =>
+      Buffer.from(QueryVisibleEventRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): QueryVisibleEventRequest => QueryVisibleEventRequest.decode(value),
+    responseSerialize: (value: QueryVisibleEventResponse): Buffer =>
+      Buffer.from(QueryVisibleEventResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): QueryVisibleEventResponse => QueryVisibleEventResponse.decode(value),
   },
   /** Federation: templates for make_join / make_leave / make_knock. */
   buildMembershipTemplate: {
@@ -4555,12 +6747,26 @@ export interface MembershipServiceServer extends UntypedServiceImplementation {
   performUnban: handleUnaryCall<PerformUnbanRequest, PerformUnbanResponse>;
   performForget: handleUnaryCall<PerformForgetRequest, PerformForgetResponse>;
   performRejectInvite: handleUnaryCall<PerformRejectInviteRequest, PerformRejectInviteResponse>;
+  performKnock: handleUnaryCall<PerformKnockRequest, PerformKnockResponse>;
+  performSendEvent: handleUnaryCall<PerformSendEventRequest, PerformSendEventResponse>;
+  performPutFilter: handleUnaryCall<PerformPutFilterRequest, PerformPutFilterResponse>;
   /** Reads. */
   queryMembership: handleUnaryCall<QueryMembershipRequest, QueryMembershipResponse>;
   queryRoomState: handleUnaryCall<QueryRoomStateRequest, QueryRoomStateResponse>;
   queryJoinedRooms: handleUnaryCall<QueryJoinedRoomsRequest, QueryJoinedRoomsResponse>;
   queryEvent: handleUnaryCall<QueryEventRequest, QueryEventResponse>;
   queryStateAndAuthChain: handleUnaryCall<QueryStateAndAuthChainRequest, QueryStateAndAuthChainResponse>;
+  queryCapabilities: handleUnaryCall<QueryCapabilitiesRequest, QueryCapabilitiesResponse>;
+  queryFilter: handleUnaryCall<QueryFilterRequest, QueryFilterResponse>;
+  /**
+   * What one user may see of rooms (client reads): history visibility,
+   * rooms frozen at the user's leave, forgotten rooms hidden.
+   */
+  querySync: handleUnaryCall<QuerySyncRequest, QuerySyncResponse>;
+  queryMessages: handleUnaryCall<QueryMessagesRequest, QueryMessagesResponse>;
+  queryVisibleState: handleUnaryCall<QueryVisibleStateRequest, QueryVisibleStateResponse>;
+  queryVisibleMembers: handleUnaryCall<QueryVisibleMembersRequest, QueryVisibleMembersResponse>;
+  queryVisibleEvent: handleUnaryCall<QueryVisibleEventRequest, QueryVisibleEventResponse>;
   /** Federation: templates for make_join / make_leave / make_knock. */
   buildMembershipTemplate: handleUnaryCall<BuildMembershipTemplateRequest, BuildMembershipTemplateResponse>;
   /**
@@ -4712,6 +6918,51 @@ export interface MembershipServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: PerformRejectInviteResponse) => void,
   ): ClientUnaryCall;
+  performKnock(
+    request: PerformKnockRequest,
+    callback: (error: ServiceError | null, response: PerformKnockResponse) => void,
+  ): ClientUnaryCall;
+  performKnock(
+    request: PerformKnockRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PerformKnockResponse) => void,
+  ): ClientUnaryCall;
+  performKnock(
+    request: PerformKnockRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PerformKnockResponse) => void,
+  ): ClientUnaryCall;
+  performSendEvent(
+    request: PerformSendEventRequest,
+    callback: (error: ServiceError | null, response: PerformSendEventResponse) => void,
+  ): ClientUnaryCall;
+  performSendEvent(
+    request: PerformSendEventRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PerformSendEventResponse) => void,
+  ): ClientUnaryCall;
+  performSendEvent(
+    request: PerformSendEventRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PerformSendEventResponse) => void,
+  ): ClientUnaryCall;
+  performPutFilter(
+    request: PerformPutFilterRequest,
+    callback: (error: ServiceError | null, response: PerformPutFilterResponse) => void,
+  ): ClientUnaryCall;
+  performPutFilter(
+    request: PerformPutFilterRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PerformPutFilterResponse) => void,
+  ): ClientUnaryCall;
+  performPutFilter(
+    request: PerformPutFilterRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PerformPutFilterResponse) => void,
+  ): ClientUnaryCall;
   /** Reads. */
   queryMembership(
     request: QueryMembershipRequest,
@@ -4787,6 +7038,115 @@ export interface MembershipServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: QueryStateAndAuthChainResponse) => void,
+  ): ClientUnaryCall;
+  queryCapabilities(
+    request: QueryCapabilitiesRequest,
+    callback: (error: ServiceError | null, response: QueryCapabilitiesResponse) => void,
+  ): ClientUnaryCall;
+  queryCapabilities(
+    request: QueryCapabilitiesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: QueryCapabilitiesResponse) => void,
+  ): ClientUnaryCall;
+  queryCapabilities(
+    request: QueryCapabilitiesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: QueryCapabilitiesResponse) => void,
+  ): ClientUnaryCall;
+  queryFilter(
+    request: QueryFilterRequest,
+    callback: (error: ServiceError | null, response: QueryFilterResponse) => void,
+  ): ClientUnaryCall;
+  queryFilter(
+    request: QueryFilterRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: QueryFilterResponse) => void,
+  ): ClientUnaryCall;
+  queryFilter(
+    request: QueryFilterRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: QueryFilterResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * What one user may see of rooms (client reads): history visibility,
+   * rooms frozen at the user's leave, forgotten rooms hidden.
+   */
+  querySync(
+    request: QuerySyncRequest,
+    callback: (error: ServiceError | null, response: QuerySyncResponse) => void,
+  ): ClientUnaryCall;
+  querySync(
+    request: QuerySyncRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: QuerySyncResponse) => void,
+  ): ClientUnaryCall;
+  querySync(
+    request: QuerySyncRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: QuerySyncResponse) => void,
+  ): ClientUnaryCall;
+  queryMessages(
+    request: QueryMessagesRequest,
+    callback: (error: ServiceError | null, response: QueryMessagesResponse) => void,
+  ): ClientUnaryCall;
+  queryMessages(
+    request: QueryMessagesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: QueryMessagesResponse) => void,
+  ): ClientUnaryCall;
+  queryMessages(
+    request: QueryMessagesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: QueryMessagesResponse) => void,
+  ): ClientUnaryCall;
+  queryVisibleState(
+    request: QueryVisibleStateRequest,
+    callback: (error: ServiceError | null, response: QueryVisibleStateResponse) => void,
+  ): ClientUnaryCall;
+  queryVisibleState(
+    request: QueryVisibleStateRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: QueryVisibleStateResponse) => void,
+  ): ClientUnaryCall;
+  queryVisibleState(
+    request: QueryVisibleStateRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: QueryVisibleStateResponse) => void,
+  ): ClientUnaryCall;
+  queryVisibleMembers(
+    request: QueryVisibleMembersRequest,
+    callback: (error: ServiceError | null, response: QueryVisibleMembersResponse) => void,
+  ): ClientUnaryCall;
+  queryVisibleMembers(
+    request: QueryVisibleMembersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: QueryVisibleMembersResponse) => void,
+  ): ClientUnaryCall;
+  queryVisibleMembers(
+    request: QueryVisibleMembersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: QueryVisibleMembersResponse) => void,
+  ): ClientUnaryCall;
+  queryVisibleEvent(
+    request: QueryVisibleEventRequest,
+    callback: (error: ServiceError | null, response: QueryVisibleEventResponse) => void,
+  ): ClientUnaryCall;
+  queryVisibleEvent(
+    request: QueryVisibleEventRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: QueryVisibleEventResponse) => void,
+  ): ClientUnaryCall;
+  queryVisibleEvent(
+    request: QueryVisibleEventRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: QueryVisibleEventResponse) => void,
   ): ClientUnaryCall;
   /** Federation: templates for make_join / make_leave / make_knock. */
   buildMembershipTemplate(
