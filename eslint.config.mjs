@@ -43,7 +43,7 @@ export default tseslint.config(
   },
   {
     // Pure libraries: no I/O outside their tests.
-    files: ['libs/canonical-json/src/**/*.ts', 'libs/events/src/**/*.ts', 'libs/membership/src/**/*.ts'],
+    files: ['libs/canonical-json/src/**/*.ts', 'libs/events/src/**/*.ts', 'libs/membership/src/**/*.ts', 'libs/views/src/**/*.ts'],
     ignores: ['**/*.test.ts', '**/test-support/**'],
     rules: {
       'no-restricted-imports': ['error', { paths: nodeIoModules }],
