@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { closeHttpServer } from '@membrane/config';
 import { createAppLogger, createMetricsRegistry, grpcClientMetricsInterceptor, startMetricsServer } from '@membrane/observability';
 import type { MetricsServer } from '@membrane/observability';
 import { MembershipServiceClient, MembershipServiceService } from '@membrane/proto';
@@ -121,18 +122,9 @@ export async function startCsGateway(config: CsGatewayConfig, logger: Logger = c
         // now), then stop listening and let the requests in flight finish.
         gate.begin();
         if (config.shutdownDrainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainDelayMs));
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
-        let timer: NodeJS.Timeout | undefined;
-        const expired = new Promise<'expired'>((resolve) => {
-          timer = setTimeout(() => resolve('expired'), config.shutdownGraceMs);
-        });
-        if ((await Promise.race([closed, expired])) === 'expired') {
+        if ((await closeHttpServer(server, config.shutdownGraceMs)) === 'cut-off') {
           logger.warn({ graceMs: config.shutdownGraceMs }, 'requests were still running after the grace period and were cut off');
-          server.closeAllConnections();
-          await closed;
         }
-        clearTimeout(timer);
         await metricsServer?.close();
         membership.close();
         health.close();

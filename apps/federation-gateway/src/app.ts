@@ -16,7 +16,7 @@ import {
   requestIdClientInterceptor,
   startMetricsServer,
 } from '@membrane/observability';
-import { ConfigError, loadOrCreateSigningKey } from '@membrane/config';
+import { ConfigError, closeHttpServer, loadOrCreateSigningKey } from '@membrane/config';
 import { parseServerName } from '@membrane/events';
 import { MembershipServiceClient, MembershipServiceService, RemoteMembershipServiceService, fileDescriptorSet } from '@membrane/proto';
 import { createRpcClient, createRpcServer, serviceHealth } from '@membrane/rpc';
@@ -230,18 +230,9 @@ export async function startFederationGateway(
     grpcAddress,
     stop() {
       stopping ??= (async () => {
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
-        let timer: NodeJS.Timeout | undefined;
-        const graceOver = new Promise<'timeout'>((resolve) => {
-          timer = setTimeout(() => resolve('timeout'), config.shutdownGraceMs);
-        });
-        if ((await Promise.race([closed, graceOver])) === 'timeout') {
-          logger.warn('requests were still running after the grace period and were cut off');
-          server.closeAllConnections();
-          await closed;
+        if ((await closeHttpServer(server, config.shutdownGraceMs)) === 'cut-off') {
+          logger.warn({ graceMs: config.shutdownGraceMs }, 'requests were still running after the grace period and were cut off');
         }
-        clearTimeout(timer);
         await sender.stop();
         await grpcServer.shutdown(config.shutdownGraceMs);
         await metricsServer?.close();
