@@ -1,11 +1,12 @@
 // Fetching a server's key document (`GET /_matrix/key/v2/server`) over HTTPS
 // with certificate verification. An interface, so tests and later a notary
 // (`/_matrix/key/v2/query`) or full server discovery can stand in.
-import { request } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import { parseJson } from '@membrane/canonical-json';
 import type { ServerAddress, ServerAddressResolver } from './server-address.js';
 import { resolveServerAddressWithoutDiscovery } from './server-address.js';
+import { exchangeHttps } from '../outbound/https-exchange.js';
+import type { HttpsAnswer } from '../outbound/https-exchange.js';
 
 export interface ServerKeyFetcher {
   /** The raw JSON document the server (or a notary on its behalf) returned; checked by the caller. */
@@ -56,55 +57,30 @@ export class HttpsKeyFetcher implements ServerKeyFetcher {
       throw new KeyFetchError(serverName, `server discovery failed: ${(err as Error).message}`);
     }
     if (address === undefined) throw new KeyFetchError(serverName, 'not a valid server name');
-    const target = address;
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    return new Promise((resolve, reject) => {
-      const fail = (message: string): void => reject(new KeyFetchError(serverName, message));
-      const req = request(
-        {
-          host: target.host,
-          port: target.port,
-          ...(target.tlsServerName === undefined ? {} : { servername: target.tlsServerName }),
-          method,
-          path,
-          headers: {
-            host: target.hostHeader,
-            accept: 'application/json',
-            ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(payload.length) }),
-          },
-          ca: this.#ca,
-          timeout: this.options.timeoutMs,
-          agent: false,
+    let answer: HttpsAnswer;
+    try {
+      answer = await exchangeHttps(address, {
+        method,
+        path,
+        headers: {
+          accept: 'application/json',
+          ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': payload.length }),
         },
-        (res) => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on('data', (chunk: Buffer) => {
-            size += chunk.length;
-            if (size > this.#maxBytes) {
-              req.destroy();
-              fail(`the response is larger than ${this.#maxBytes} bytes`);
-              return;
-            }
-            chunks.push(chunk);
-          });
-          res.on('error', (err) => fail(err.message));
-          res.on('end', () => {
-            if (res.statusCode !== 200) {
-              fail(`HTTP ${String(res.statusCode)}`);
-              return;
-            }
-            try {
-              resolve(parseJson(Buffer.concat(chunks).toString('utf8')));
-            } catch (err) {
-              fail(`the response is not JSON: ${(err as Error).message}`);
-            }
-          });
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error(`no answer within ${this.options.timeoutMs} ms`)));
-      req.on('error', (err) => fail(err.message));
-      req.end(payload);
-    });
+        ...(payload === undefined ? {} : { body: payload }),
+        timeoutMs: this.options.timeoutMs,
+        maxResponseBytes: this.#maxBytes,
+        agent: false,
+        ca: this.#ca,
+      });
+    } catch (err) {
+      throw new KeyFetchError(serverName, (err as Error).message);
+    }
+    if (answer.status !== 200) throw new KeyFetchError(serverName, `HTTP ${String(answer.status)}`);
+    try {
+      return parseJson(answer.body.toString('utf8'));
+    } catch (err) {
+      throw new KeyFetchError(serverName, `the response is not JSON: ${(err as Error).message}`);
+    }
   }
 }

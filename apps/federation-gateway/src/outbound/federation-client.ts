@@ -4,8 +4,7 @@
 // keep-alive agent), bounds every request by a deadline and a response
 // size, and backs off from destinations that keep failing.
 import { resolveSrv } from 'node:dns/promises';
-import { Agent, request } from 'node:https';
-import type { IncomingMessage } from 'node:http';
+import { Agent } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import type { JsonValue } from '@membrane/canonical-json';
 import { encodeCanonicalJson } from '@membrane/canonical-json';
@@ -13,6 +12,7 @@ import { signRequest } from '@membrane/signing';
 import type { SigningKey } from '@membrane/signing';
 import type { ServerAddress } from '../keys/server-address.js';
 import { DestinationBackoff } from './destination-backoff.js';
+import { HttpsExchangeError, exchangeHttps } from './https-exchange.js';
 import type { DiscoveryLookups } from './server-discovery.js';
 import { ServerDiscovery } from './server-discovery.js';
 
@@ -139,56 +139,29 @@ export class FederationClient implements FederationRequester {
     this.#agent.destroy();
   }
 
-  #send(address: ServerAddress, req: FederationRequest, authorization: string | undefined): Promise<RawAnswer> {
-    const timeoutMs = req.timeoutMs ?? this.#timeoutMs;
+  async #send(address: ServerAddress, req: FederationRequest, authorization: string | undefined): Promise<RawAnswer> {
     const bodyText = req.body === undefined ? undefined : encodeCanonicalJson(req.body);
-    const headers: Record<string, string | number> = { host: address.hostHeader, accept: 'application/json' };
+    const headers: Record<string, string | number> = { accept: 'application/json' };
     if (authorization !== undefined) headers['authorization'] = authorization;
     if (bodyText !== undefined) {
       headers['content-type'] = 'application/json';
       headers['content-length'] = Buffer.byteLength(bodyText);
     }
-    return new Promise<RawAnswer>((resolve, reject) => {
-      let settled = false;
-      const finish = (fn: () => void): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(deadline);
-        fn();
-      };
-      const outgoing = request(
-        {
-          host: address.host,
-          port: address.port,
-          ...(address.tlsServerName === undefined ? {} : { servername: address.tlsServerName }),
-          method: req.method,
-          path: req.path,
-          headers,
-          agent: this.#agent,
-        },
-        (res: IncomingMessage) => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on('data', (chunk: Buffer) => {
-            size += chunk.length;
-            if (size > this.#maxBytes) {
-              outgoing.destroy();
-              finish(() => reject(new FederationRequestError(req.destination, 'too-large', `the response is larger than ${this.#maxBytes} bytes`)));
-              return;
-            }
-            chunks.push(chunk);
-          });
-          res.on('error', (err) => finish(() => reject(err)));
-          res.on('end', () => finish(() => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') })));
-        },
-      );
-      const deadline = setTimeout(() => {
-        outgoing.destroy();
-        finish(() => reject(new FederationRequestError(req.destination, 'timed-out', `no answer within ${timeoutMs} ms`)));
-      }, timeoutMs);
-      outgoing.on('error', (err) => finish(() => reject(err)));
-      outgoing.end(bodyText);
-    });
+    try {
+      const answer = await exchangeHttps(address, {
+        method: req.method,
+        path: req.path,
+        headers,
+        ...(bodyText === undefined ? {} : { body: bodyText }),
+        timeoutMs: req.timeoutMs ?? this.#timeoutMs,
+        maxResponseBytes: this.#maxBytes,
+        agent: this.#agent,
+      });
+      return { status: answer.status, text: answer.body.toString('utf8') };
+    } catch (err) {
+      if (err instanceof HttpsExchangeError && err.kind !== 'failed') throw new FederationRequestError(req.destination, err.kind, err.message);
+      throw err;
+    }
   }
 
   #defaultLookups(): DiscoveryLookups {
