@@ -3,7 +3,7 @@
 // service with its defaults.
 import { z } from 'zod';
 import { DEFAULT_ROOM_VERSION, SUPPORTED_ROOM_VERSIONS, isValidServerName } from '@membrane/events';
-import { loadConfig } from '@membrane/config';
+import { loadConfig, stringChoice } from '@membrane/config';
 import { defaultUserStorePath } from '@membrane/user-store';
 
 // Environment values such as "0.5" arrive as strings; YAML gives numbers.
@@ -87,7 +87,7 @@ export const CONFIG_SCHEMA = z.strictObject({
     })
     .prefault({}),
   /** What /createRoom uses without `room_version`, and what /capabilities calls the default. */
-  defaultRoomVersion: z.enum(SUPPORTED_ROOM_VERSIONS as [string, ...string[]]).default(DEFAULT_ROOM_VERSION),
+  defaultRoomVersion: stringChoice(SUPPORTED_ROOM_VERSIONS as [string, ...string[]]).default(DEFAULT_ROOM_VERSION),
   metrics: z
     .strictObject({
       /** Serve Prometheus metrics at /metrics. */

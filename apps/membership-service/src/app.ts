@@ -53,6 +53,7 @@ export async function startMembershipService(config: MembershipServiceConfig, lo
     storage,
     signer: { serverName: config.serverName, key },
     defaultRoomVersion: config.defaultRoomVersion,
+    forgetRoomsOnLeave: config.forgetRoomsOnLeave,
     ...(remote === undefined ? {} : { remote }),
     onCommitted: () => notifier.notify(),
     onOutOfBandLeave: ({ roomId, userId, reason, error }) => {

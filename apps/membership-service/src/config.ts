@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { SUPPORTED_ROOM_VERSIONS, DEFAULT_ROOM_VERSION, isValidServerName } from '@membrane/events';
-import { loadConfig } from '@membrane/config';
+import { loadConfig, stringChoice } from '@membrane/config';
 
 export const CONFIG_SCHEMA = z.strictObject({
   /** This homeserver's name, as in user IDs (`@alice:<serverName>`). */
@@ -19,7 +19,12 @@ export const CONFIG_SCHEMA = z.strictObject({
     ])
     .default({ engine: 'sqlite' }),
   grpc: z.strictObject({ listen: z.string().min(1).default('127.0.0.1:50051') }).prefault({}),
-  defaultRoomVersion: z.enum(SUPPORTED_ROOM_VERSIONS as [string, ...string[]]).default(DEFAULT_ROOM_VERSION),
+  defaultRoomVersion: stringChoice(SUPPORTED_ROOM_VERSIONS as [string, ...string[]]).default(DEFAULT_ROOM_VERSION),
+  /**
+   * Leaving a room (or rejecting an invite) also forgets it, in the same
+   * transaction; clients learn it from `m.forget_forced_upon_leave`.
+   */
+  forgetRoomsOnLeave: z.boolean().default(false),
   /** The federation gateway's RemoteMembershipService, for leaving rooms on other servers. */
   remote: z.strictObject({ address: z.string().min(1), deadlineMs: z.number().int().positive().default(60_000) }).optional(),
   /** Prometheus `/metrics` on its own HTTP port; off unless a port is set (0 picks a free one). */

@@ -123,6 +123,17 @@ describe('MembershipCore on SQLite', () => {
     assert.equal((await core.queryMembership(roomId, bob)).membership?.forgotten, false);
   });
 
+  it('brings a forgotten room back with a new invite', async () => {
+    const { roomId } = await core.createRoom({ creator: alice, visibility: 'public' });
+    await core.join({ roomIdOrAlias: roomId, userId: bob });
+    await core.leave({ roomId, userId: bob });
+    await core.forget({ roomId, userId: bob });
+    await core.invite({ roomId, sender: alice, invitee: bob });
+    const record = (await core.queryMembership(roomId, bob)).membership;
+    assert.deepEqual([record?.membership, record?.forgotten], ['invite', false]);
+    assert.ok((await core.queryJoinedRooms(bob, [], false)).some((r) => r.roomId === roomId), 'the invited room is listed again');
+  });
+
   it('kicks and bans by power level, and refuses to kick someone not in the room', async () => {
     const { roomId } = await core.createRoom({ creator: alice, visibility: 'public' });
     await core.join({ roomIdOrAlias: roomId, userId: bob });

@@ -4,8 +4,8 @@
 // event, state, memberships, outbox rows and idempotency record commit
 // together before the caller gets an answer.
 import { randomBytes } from 'node:crypto';
-import type { JsonObject } from '@membrane/canonical-json';
-import { encodeCanonicalJson, isJsonObject } from '@membrane/canonical-json';
+import type { JsonObject, JsonValue } from '@membrane/canonical-json';
+import { encodeCanonicalJson, encodeCanonicalJsonBytes, isJsonObject, JsonParseError, parseJson } from '@membrane/canonical-json';
 import type { AuthEvent, Membership, Pdu, PduSigner, RoomVersion } from '@membrane/events';
 import {
   buildMembershipTemplate,
@@ -17,6 +17,7 @@ import {
   computeEventId,
   findRoomVersion,
   getRoomVersion,
+  MAX_PDU_BYTES,
   namedLevel,
   parsePowerLevels,
   powerLevelOf,
@@ -84,6 +85,11 @@ export interface MembershipCoreOptions {
   readonly defaultRoomVersion: string;
   readonly clock?: () => number;
   readonly remote?: RemoteMembership;
+  /**
+   * Leaving a room (or rejecting an invite) also forgets it, in the leave's
+   * transaction; `queryCapabilities` reports it as `forget_forced_upon_leave`.
+   */
+  readonly forgetRoomsOnLeave?: boolean;
   /** Called after a transaction that stored events has committed (wakes output streams). */
   readonly onCommitted?: () => void;
   /**
@@ -217,6 +223,7 @@ export class MembershipCore {
         case 'send-leave': {
           const appended = await appendLocalEvent(tx, room, version, memberDraft(request.userId, request.userId, 'leave', request.reason), this.signer, this.clock());
           await tx.deleteReceivedInvite(request.userId);
+          if (this.options.forgetRoomsOnLeave === true) await tx.setForgotten(request.userId, true);
           return { eventId: appended.eventId, eventCreated: true, outOfBand: false, remote: false };
         }
         case 'remote-leave':
@@ -257,7 +264,93 @@ export class MembershipCore {
     if (changed) this.committed();
   }
 
+  /**
+   * Knocks on a room this server is in (room versions 7+, join rule `knock`,
+   * or `knock_restricted` from v10). Knocking again while knocking returns
+   * the knock already there; leaving rescinds it.
+   */
+  async knock(request: { roomIdOrAlias: string; userId: string; serverNames?: readonly string[]; reason?: string | undefined } & IntentOptions): Promise<{ roomId: string; eventId: string }> {
+    this.assertLocalUser(request.userId);
+    if (request.roomIdOrAlias.startsWith('#')) throw MatrixError.notFound(`Room alias ${request.roomIdOrAlias} not found`);
+    const roomId = request.roomIdOrAlias;
+    if ((await this.storage.read((tx) => tx.getRoom(roomId))) === null) throw knockNeedsFederation(roomId);
+    return this.changeMembership(roomId, request, async (tx, room, version, current) => {
+      if (current?.membership === 'knock') return { roomId, eventId: current.eventId };
+      if (!(await tx.isServerInRoom(roomId, this.serverName))) throw knockNeedsFederation(roomId);
+      if (!version.knock) throw MatrixError.forbidden(`Room version ${version.id} does not support knocking`);
+      const appended = await appendLocalEvent(tx, room, version, memberDraft(request.userId, request.userId, 'knock', request.reason), this.signer, this.clock());
+      return { roomId, eventId: appended.eventId };
+    });
+  }
+
+  /**
+   * Sends a message event, or a state event when `stateKey` is given (`''`
+   * included), built, signed and checked by the auth rules here. A repeated
+   * idempotency key returns the first event ID and sends nothing; a state
+   * event equal to the sender's current one (same content) returns that one.
+   */
+  async sendEvent(request: { roomId: string; sender: string; type: string; stateKey?: string | undefined; contentJson: string; idempotencyKey?: string | undefined }): Promise<{ eventId: string }> {
+    this.assertLocalUser(request.sender);
+    assertSendableType(request.type);
+    const content = parseEventContent(request.contentJson);
+    const draft: EventDraft = { type: request.type, sender: request.sender, content, ...(request.stateKey === undefined ? {} : { stateKey: request.stateKey }) };
+    // Transaction IDs are scoped like the client's request path: room and event type.
+    const key = request.idempotencyKey === undefined ? undefined : JSON.stringify(['sendEvent', request.sender, request.roomId, request.type, request.idempotencyKey]);
+    let created = false;
+    const result = await this.storage.withRoomTransaction(request.roomId, async (tx) => {
+      if (key !== undefined) {
+        const earlier = await tx.getIdempotencyRecord(key);
+        if (earlier !== null) return JSON.parse(earlier.resultJson) as { eventId: string };
+      }
+      const room = await this.requireRoom(tx, request.roomId);
+      const version = getRoomVersion(room.roomVersion);
+      let eventId = await unchangedStateEventId(tx, draft);
+      if (eventId === undefined) {
+        const appended = await appendLocalEvent(tx, room, version, draft, this.signer, this.clock());
+        // Size and format limits apply to the whole signed event: a refusal rolls the append back.
+        const checked = validatePdu(appended.event, version);
+        if (!checked.ok) throw new MatrixError(checked.status, checked.errcode, checked.error);
+        eventId = appended.eventId;
+        created = true;
+      }
+      const value = { eventId };
+      if (key !== undefined) await tx.putIdempotencyRecord(key, JSON.stringify(value), this.clock());
+      return value;
+    });
+    if (created) this.committed();
+    return result;
+  }
+
+  /** Stores a client filter (validated by the caller) and returns its ID. */
+  async putFilter(request: { userId: string; filterJson: string }): Promise<{ filterId: string }> {
+    this.assertLocalUser(request.userId);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(request.filterJson);
+    } catch {
+      throw MatrixError.notJson('The filter is not valid JSON');
+    }
+    if (!isJsonObject(parsed)) throw MatrixError.badJson('The filter must be a JSON object');
+    return { filterId: await this.storage.putFilter(request.userId, request.filterJson, this.clock()) };
+  }
+
   // ------------------------------------------------------------ Query
+
+  /** A filter the user stored, as stored; 404 when this user has none with that ID. */
+  async queryFilter(request: { userId: string; filterId: string }): Promise<{ filterJson: string }> {
+    const filterJson = await this.storage.read((tx) => tx.getFilter(request.userId, request.filterId));
+    if (filterJson === null) throw MatrixError.notFound(`No filter ${request.filterId} for user ${request.userId}`);
+    return { filterJson };
+  }
+
+  /** What clients may rely on: room versions and whether leaving forgets. */
+  queryCapabilities(): { defaultRoomVersion: string; supportedRoomVersions: string[]; forgetForcedUponLeave: boolean } {
+    return {
+      defaultRoomVersion: this.options.defaultRoomVersion,
+      supportedRoomVersions: [...SUPPORTED_ROOM_VERSIONS],
+      forgetForcedUponLeave: this.options.forgetRoomsOnLeave === true,
+    };
+  }
 
   async queryMembership(roomId: string, userId: string): Promise<{ roomKnown: boolean; membership?: MembershipRecord }> {
     return this.storage.read(async (tx) => {
@@ -459,7 +552,7 @@ export class MembershipCore {
     const existing = await tx.getMembership(known.roomId, invitee);
     if (existing?.membership === 'join' || existing?.membership === 'ban') throw MatrixError.forbidden(`User ${invitee} is already ${existing.membership} in the room`);
     await tx.insertEvent(eventRow(event, eventId, known.roomId, { outlier: true }));
-    await tx.upsertMembership({ userId: invitee, membership: 'invite', eventId });
+    await tx.upsertMembership({ userId: invitee, membership: 'invite', eventId, forgotten: false });
     const servers = [...new Set([origin, serverNameOf(event.sender), ...serversOfStrippedState(strippedState)])].filter(
       (s): s is string => s !== undefined && s !== this.serverName,
     );
@@ -627,7 +720,7 @@ export class MembershipCore {
         eventId = built.eventId;
       }
       await tx.insertEvent(eventRow(event, eventId, request.roomId, { outlier: true }));
-      await tx.upsertMembership({ userId: request.userId, membership: 'leave', eventId });
+      await tx.upsertMembership({ userId: request.userId, membership: 'leave', eventId, ...(this.options.forgetRoomsOnLeave === true ? { forgotten: true } : {}) });
       await tx.deleteReceivedInvite(request.userId);
       return { eventId, eventCreated: true, outOfBand };
     });
@@ -801,6 +894,53 @@ function invitePowerLevelIn(state: ReturnType<typeof authStateFromEvents>, versi
   if (event === undefined) return namedLevel(undefined, 'invite');
   const parsed = parsePowerLevels(event.content, version);
   return namedLevel(parsed.ok ? parsed.powerLevels : undefined, 'invite');
+}
+
+function knockNeedsFederation(roomId: string): MatrixError {
+  return MatrixError.notFound(`Room ${roomId} is not known to this server, and knocking over federation is not supported yet`);
+}
+
+/**
+ * Event types `sendEvent` refuses: memberships change through the membership
+ * verbs (which apply their own policies), a room has one create event, and
+ * redactions are not supported yet.
+ */
+function assertSendableType(type: string): void {
+  if (type === '') throw MatrixError.missingParam('An event type is required');
+  if (type === 'm.room.member') throw MatrixError.invalidParam('Membership changes go through the membership endpoints (join, leave, invite, kick, ban, unban, knock)');
+  if (type === 'm.room.create') throw MatrixError.invalidParam('A room has exactly one m.room.create event, sent when the room is created');
+  if (type === 'm.room.redaction') throw MatrixError.invalidParam('Redactions are not supported yet');
+}
+
+/**
+ * Event content from its JSON text: an object, with numbers canonical JSON
+ * can sign (plain integers within ±(2^53-1)), no larger than a whole event may be.
+ */
+function parseEventContent(json: string): JsonObject {
+  let parsed: JsonValue;
+  try {
+    parsed = parseJson(json, { strictNumbers: true });
+  } catch (err) {
+    if (!(err instanceof JsonParseError)) throw err;
+    if (err.code === 'syntax') throw MatrixError.notJson(`Content is not valid JSON: ${err.message}`);
+    throw MatrixError.badJson(`Content cannot be signed as canonical JSON: ${err.message}`);
+  }
+  if (!isJsonObject(parsed)) throw MatrixError.badJson('Content must be a JSON object');
+  if (encodeCanonicalJsonBytes(parsed).length > MAX_PDU_BYTES) throw MatrixError.tooLarge(`Event content is larger than ${MAX_PDU_BYTES} bytes`);
+  return parsed;
+}
+
+/**
+ * The current state event a state draft would repeat: same key, same sender,
+ * same content, and the sender still joined (otherwise the auth rules decide).
+ */
+async function unchangedStateEventId(tx: RoomTx, draft: EventDraft): Promise<string | undefined> {
+  if (draft.stateKey === undefined) return undefined;
+  const [current] = await tx.getCurrentStateEvents(tx.roomId, [{ type: draft.type, stateKey: draft.stateKey }]);
+  if (current === undefined || current.sender !== draft.sender) return undefined;
+  if ((await tx.getMembership(tx.roomId, draft.sender))?.membership !== 'join') return undefined;
+  const event = JSON.parse(current.json) as Pdu;
+  return encodeCanonicalJson(event.content) === encodeCanonicalJson(draft.content) ? current.eventId : undefined;
 }
 
 function decisionRecord(record: MembershipRecord | null): DecisionRecord | undefined {

@@ -182,8 +182,8 @@ export async function persistAcceptedEvent(
         userId: event.state_key,
         membership,
         eventId,
-        // Joining again brings a forgotten room back.
-        ...(membership === 'join' ? { forgotten: false } : {}),
+        // A new join, invite or knock brings a forgotten room back.
+        ...(membership === 'join' || membership === 'invite' || membership === 'knock' ? { forgotten: false } : {}),
       });
     }
     const target = serverNameOf(event.state_key);

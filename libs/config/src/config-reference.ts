@@ -45,8 +45,20 @@ function typeOf(node: JsonSchema): string {
 /** Every leaf key of the schema (object alternatives are merged), in schema order. */
 export function configKeys(schema: z.ZodType, envPrefix: string): ConfigKey[] {
   const root = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  // A value converted before it is checked (e.g. `10` → "10") is a bare string
+  // on the input side; the output side still lists the allowed values.
+  const outputEnums = new Map<string, readonly unknown[]>();
+  const collectEnums = (node: JsonSchema, path: string[]): void => {
+    for (const object of [node, ...variants(node)]) {
+      for (const [name, child] of Object.entries(object.properties ?? {})) collectEnums(child, [...path, name]);
+    }
+    if (node.enum !== undefined) outputEnums.set(path.join('.'), node.enum);
+  };
+  collectEnums(z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' }) as JsonSchema, []);
   const keys = new Map<string, ConfigKey>();
-  const walk = (node: JsonSchema, path: string[]): void => {
+  const walk = (input: JsonSchema, path: string[]): void => {
+    const outputEnum = outputEnums.get(path.join('.'));
+    const node: JsonSchema = input.type === 'string' && input.enum === undefined && outputEnum !== undefined ? { ...input, enum: outputEnum } : input;
     const objects = [node, ...variants(node)].filter((n) => n.properties !== undefined);
     if (objects.length > 0) {
       for (const object of objects) {

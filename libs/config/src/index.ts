@@ -4,6 +4,7 @@ export { loadOrCreateSigningKey } from './signing-key-file.js';
 export type { LoadedSigningKey } from './signing-key-file.js';
 export { runAppMain } from './run-main.js';
 export { closeHttpServer } from './close-http-server.js';
+export { stringChoice } from './schema-helpers.js';
 export type { CloseOutcome } from './close-http-server.js';
 export type { AppMainSpec } from './run-main.js';
 export { configKeys, envNameOf, renderConfigReference } from './config-reference.js';

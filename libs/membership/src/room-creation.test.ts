@@ -64,6 +64,13 @@ describe('planRoomCreation', () => {
     assert.throws(() => planRoomCreation({ creator: alice, joinRule: 'restricted' }, getRoomVersion('7')), { name: 'MatrixError' });
   });
 
+  it('allows knock in room versions 7+, and knock_restricted only from room version 10', () => {
+    assert.equal(planRoomCreation({ creator: alice, joinRule: 'knock' }, getRoomVersion('7'))[3]?.content['join_rule'], 'knock');
+    assert.throws(() => planRoomCreation({ creator: alice, joinRule: 'knock' }, getRoomVersion('6')), { name: 'MatrixError' });
+    for (const v of ['8', '9']) assert.throws(() => planRoomCreation({ creator: alice, joinRule: 'knock_restricted' }, getRoomVersion(v)), { name: 'MatrixError' }, `v${v}`);
+    assert.equal(planRoomCreation({ creator: alice, joinRule: 'knock_restricted' }, getRoomVersion('10'))[3]?.content['join_rule'], 'knock_restricted');
+  });
+
   it('refuses a knock join rule in a room version without knocking', () => {
     assert.throws(() => planRoomCreation({ creator: alice, joinRule: 'knock' }, getRoomVersion('6')), { name: 'MatrixError' });
     assert.doesNotThrow(() => planRoomCreation({ creator: alice, joinRule: 'knock' }, getRoomVersion('7')));

@@ -65,7 +65,7 @@ export function planRoomCreation(request: RoomCreationRequest, version: RoomVers
   if ((joinRule === 'knock' || joinRule === 'knock_restricted') && !version.knock) {
     throw MatrixError.invalidParam(`Room version ${version.id} does not support the ${joinRule} join rule`);
   }
-  if ((joinRule === 'restricted' || joinRule === 'knock_restricted') && !version.restrictedJoin) {
+  if ((joinRule === 'restricted' && !version.restrictedJoin) || (joinRule === 'knock_restricted' && !version.knockRestricted)) {
     throw MatrixError.invalidParam(`Room version ${version.id} does not support the ${joinRule} join rule`);
   }
   const admins = settings.inviteesAreAdmins ? invitees : [];
