@@ -140,7 +140,7 @@ describe('federation gateway: make_join and send_join', () => {
       delete unsigned['signatures'];
       delete unsigned['hashes'];
       const leave = remote.signEvent({ ...unsigned, content: { membership: 'leave' } }, version);
-      assertError(await sendJoin(roomId, join.eventId, leave), 400, 'M_INVALID_PARAM', /Not a join event/);
+      assertError(await sendJoin(roomId, join.eventId, leave), 400, 'M_BAD_JSON', /Not a join event/);
       const other = await f.newRemote();
       const spoofed = remote.signEvent({ ...unsigned, sender: other.userId('v'), state_key: other.userId('v') }, version);
       assertError(await sendJoin(roomId, join.eventId, spoofed), 403, 'M_FORBIDDEN', /on behalf/);

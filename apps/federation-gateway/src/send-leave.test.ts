@@ -143,10 +143,10 @@ describe('federation gateway: make_leave and send_leave', () => {
       await assertStillJoined(userId);
     });
 
-    it('room_id of the body differs from the path: 400 M_INVALID_PARAM', async () => {
+    it('room_id of the body differs from the path: 400 M_BAD_JSON', async () => {
       const { userId, leave } = await joinedUserWithLeave();
       const other = await f.createRoom();
-      assertError(await sendLeave(leave.eventId, leave.event, { room: other.roomId }), 400, 'M_INVALID_PARAM', /room ID/);
+      assertError(await sendLeave(leave.eventId, leave.event, { room: other.roomId }), 400, 'M_BAD_JSON', /room ID/);
       await assertStillJoined(userId);
     });
 
@@ -182,17 +182,17 @@ describe('federation gateway: make_leave and send_leave', () => {
       await assertStillJoined(userId);
     });
 
-    it('not a member event, not a leave, or sender is not state_key: 400 M_INVALID_PARAM', async () => {
+    it('not a member event, not a leave, or sender is not state_key: 400 M_BAD_JSON', async () => {
       const { userId, leave } = await joinedUserWithLeave();
       const base = withoutKeys(leave.event, 'hashes', 'signatures');
       const message = remote.signEvent({ ...base, type: 'm.room.message', content: { body: 'hi', msgtype: 'm.text' } }, version);
-      assertError(await sendLeave(leave.eventId, message), 400, 'M_INVALID_PARAM', /Not an m\.room\.member event/);
+      assertError(await sendLeave(leave.eventId, message), 400, 'M_BAD_JSON', /Not an m\.room\.member event/);
       const join = remote.signEvent({ ...base, content: { membership: 'join' } }, version);
-      assertError(await sendLeave(leave.eventId, join), 400, 'M_INVALID_PARAM', /Not a leave event/);
+      assertError(await sendLeave(leave.eventId, join), 400, 'M_BAD_JSON', /Not a leave event/);
       const ban = remote.signEvent({ ...base, content: { membership: 'ban' } }, version);
-      assertError(await sendLeave(leave.eventId, ban), 400, 'M_INVALID_PARAM', /Not a leave event/);
+      assertError(await sendLeave(leave.eventId, ban), 400, 'M_BAD_JSON', /Not a leave event/);
       const kick = remote.signEvent({ ...base, sender: remote.userId('someone-else') }, version);
-      assertError(await sendLeave(leave.eventId, kick), 400, 'M_INVALID_PARAM', /sender and state_key/);
+      assertError(await sendLeave(leave.eventId, kick), 400, 'M_BAD_JSON', /sender and state_key/);
       await assertStillJoined(userId);
     });
 
@@ -238,10 +238,10 @@ describe('federation gateway: make_leave and send_leave', () => {
       const { userId, leave } = await joinedUserWithLeave();
       const unsigned = withoutKeys(leave.event, 'signatures');
       const foreign = `@x:${(await f.newRemote()).serverName}`;
-      assertError(await sendLeave(leave.eventId, { ...unsigned, content: { membership: 'join' }, sender: foreign, state_key: foreign }), 400, 'M_INVALID_PARAM', /Not a leave/);
+      assertError(await sendLeave(leave.eventId, { ...unsigned, content: { membership: 'join' }, sender: foreign, state_key: foreign }), 400, 'M_BAD_JSON', /Not a leave/);
       assertError(await sendLeave(leave.eventId, { ...unsigned, sender: foreign, state_key: foreign }), 403, 'M_FORBIDDEN', /on behalf/);
       assertError(await sendLeave('$wrong', unsigned), 403, 'M_FORBIDDEN', /not signed/);
-      assertError(await sendLeave(leave.eventId, { ...unsigned, room_id: '!other:hs.test' }), 400, 'M_INVALID_PARAM', /room ID/);
+      assertError(await sendLeave(leave.eventId, { ...unsigned, room_id: '!other:hs.test' }), 400, 'M_BAD_JSON', /room ID/);
       await assertStillJoined(userId);
     });
   });
@@ -260,7 +260,7 @@ describe('federation gateway: make_leave and send_leave', () => {
       assertError(await sendLeave(leave.eventId, leave.event, { room: acl.roomId, v: 'v1' }), 403, 'M_FORBIDDEN', /Server is banned from room/);
       assertError(await f.call({ method: 'GET', path: `${path('v1/make_join', acl.roomId, remote.userId('newcomer'))}?ver=11` }), 403, 'M_FORBIDDEN', /Server is banned/);
       const wrongShape = remote.signEvent({ ...withoutKeys(leave.event, 'hashes', 'signatures'), content: { membership: 'join' } }, acl.version);
-      assertError(await sendLeave(leave.eventId, wrongShape, { room: acl.roomId }), 400, 'M_INVALID_PARAM');
+      assertError(await sendLeave(leave.eventId, wrongShape, { room: acl.roomId }), 400, 'M_BAD_JSON');
       assert.equal((await f.membership(acl.roomId, userId)).membership, Membership.JOIN);
     });
   });

@@ -34,6 +34,8 @@ export interface StartSynapseOptions {
 export interface SynapseUser {
   readonly userId: string;
   readonly accessToken: string;
+  /** The device the access token belongs to (clients such as matrix-nio need it). */
+  readonly deviceId: string;
   readonly password: string;
 }
 
@@ -160,9 +162,9 @@ async function registerUser(clientUrl: string, secret: string, username: string,
     type: 'm.login.password',
     identifier: { type: 'm.id.user', user: username },
     password,
-  })) as { access_token: string; user_id: string };
+  })) as { access_token: string; user_id: string; device_id: string };
   if (login.user_id !== registered.user_id) throw new Error(`login returned ${login.user_id}, registered ${registered.user_id}`);
-  return { userId: registered.user_id, accessToken: login.access_token, password };
+  return { userId: registered.user_id, accessToken: login.access_token, deviceId: login.device_id, password };
 }
 
 async function jsonRequest(method: string, url: string, body?: unknown): Promise<unknown> {

@@ -69,7 +69,7 @@ describe('inbound membership checks', () => {
     for (const [overrides, message] of cases) {
       const event = { ...leaveEvent(), ...overrides } as Pdu;
       const error = errorOf(() => checkMembershipShape(event, 'leave'));
-      assert.deepEqual([error.status, error.errcode], [400, 'M_INVALID_PARAM']);
+      assert.deepEqual([error.status, error.errcode], [400, 'M_BAD_JSON']);
       assert.match(error.message, message);
     }
   });

@@ -3,10 +3,10 @@
 // docs/federation-gateway.md), so that each failure gets the error peers and
 // test suites expect:
 //   1. body parsed (by the HTTP layer)        400 M_NOT_JSON / M_BAD_JSON
-//   2. body room_id equals the path           400 M_INVALID_PARAM
+//   2. body room_id equals the path           400 M_BAD_JSON
 //   3. room known and we are in it            404 M_NOT_FOUND
 //   4. format of the room version             400 M_BAD_JSON / 413 M_TOO_LARGE
-//   5. member event, membership, sender = state_key   400 M_INVALID_PARAM
+//   5. member event, membership, sender = state_key   400 M_BAD_JSON
 //   6. server ACL                             403 M_FORBIDDEN
 //   7. sender's server is the origin          403 M_FORBIDDEN
 //   8. signatures                             403 M_FORBIDDEN
@@ -76,13 +76,17 @@ export function checkEventFormat(event: JsonValue, strictly: () => JsonValue, ve
   return validated.event;
 }
 
-/** Step 5: an `m.room.member` event about its own sender with the expected membership. */
+/**
+ * Step 5: an `m.room.member` event about its own sender with the expected
+ * membership. A wrong value in the body is M_BAD_JSON (the spec's "invalid
+ * values for keys"), as Synapse answers.
+ */
 export function checkMembershipShape(event: Pdu, membership: 'leave' | 'join'): void {
-  if (event.type !== 'm.room.member') throw MatrixError.invalidParam('Not an m.room.member event');
-  if (typeof event.state_key !== 'string') throw MatrixError.invalidParam('The member event has no state_key');
+  if (event.type !== 'm.room.member') throw MatrixError.badJson('Not an m.room.member event');
+  if (typeof event.state_key !== 'string') throw MatrixError.badJson('The member event has no state_key');
   const content = event.content;
-  if (!isJsonObject(content) || content['membership'] !== membership) throw MatrixError.invalidParam(`Not a ${membership} event`);
-  if (event.sender !== event.state_key) throw MatrixError.invalidParam('The sender and state_key of the event must be the same user');
+  if (!isJsonObject(content) || content['membership'] !== membership) throw MatrixError.badJson(`Not a ${membership} event`);
+  if (event.sender !== event.state_key) throw MatrixError.badJson('The sender and state_key of the event must be the same user');
 }
 
 /** Step 7: a server may only send membership events of its own users. */
@@ -135,7 +139,7 @@ export async function receiveMembershipEvent(deps: InboundMembershipDeps, reques
   const { origin, membership } = request;
   // 2. The room in the body is the room of the path.
   const bodyRoomId = request.body['room_id'];
-  if (bodyRoomId !== request.roomId) throw MatrixError.invalidParam('The room ID in the event does not match the room ID in the path');
+  if (bodyRoomId !== request.roomId) throw MatrixError.badJson('The room ID in the event does not match the room ID in the path');
   // 3. A room we are in.
   const room = await requireResidentRoom(deps.membership, request.roomId, deps.serverName);
   const { version } = room;
