@@ -10,6 +10,8 @@ import type { CallContext, ServiceImplementation } from '@membrane/rpc';
 import type { InputKind as CoreInputKind, MembershipCore } from './membership-core.js';
 import type { StoredMembership, Storage, StoredEvent } from './storage/index.js';
 import type { CommitNotifier } from './commit-notifier.js';
+import { queryMessages, queryVisibleEvent, queryVisibleMembers, queryVisibleState } from './views/visible-reads.js';
+import { querySync } from './views/sync.js';
 
 const TO_PROTO: Readonly<Record<StoredMembership, Membership>> = {
   join: Membership.JOIN,
@@ -62,9 +64,18 @@ export interface HandlerDeps {
   readonly watchPollMs?: number;
 }
 
+/** Client-read RPCs whose handlers are still being written answer 501 M_UNRECOGNIZED until then. */
+function notYetServed(): Pick<ServiceImplementation<typeof MembershipServiceService>, 'querySync' | 'queryMessages' | 'queryVisibleState' | 'queryVisibleMembers' | 'queryVisibleEvent'> {
+  const refuse = (): never => {
+    throw MatrixError.unrecognized('Not served by this membership service yet', 501);
+  };
+  return { querySync: refuse, queryMessages: refuse, queryVisibleState: refuse, queryVisibleMembers: refuse, queryVisibleEvent: refuse };
+}
+
 export function membershipServiceHandlers(deps: HandlerDeps): ServiceImplementation<typeof MembershipServiceService> {
   const { core, storage } = deps;
   return {
+    ...notYetServed(),
     async performCreateRoom(req) {
       const preset = PRESETS[req.preset];
       const visibility = req.visibility === RoomVisibility.PUBLIC ? 'public' : req.visibility === RoomVisibility.PRIVATE ? 'private' : undefined;
@@ -130,6 +141,35 @@ export function membershipServiceHandlers(deps: HandlerDeps): ServiceImplementat
         idempotencyKey: optional(req.idempotencyKey),
       });
     },
+    async performKnock(req) {
+      return core.knock({
+        roomIdOrAlias: required(req.roomIdOrAlias, 'room_id_or_alias'),
+        userId: required(req.userId, 'user_id'),
+        serverNames: req.serverNames,
+        reason: req.reason,
+        idempotencyKey: optional(req.idempotencyKey),
+      });
+    },
+    async performSendEvent(req) {
+      return core.sendEvent({
+        roomId: required(req.roomId, 'room_id'),
+        sender: required(req.sender, 'sender'),
+        type: required(req.eventType, 'event_type'),
+        // '' is a valid state key: only absence means a message event.
+        stateKey: req.stateKey,
+        contentJson: req.contentJson,
+        idempotencyKey: optional(req.idempotencyKey),
+      });
+    },
+    async performPutFilter(req) {
+      return core.putFilter({ userId: required(req.userId, 'user_id'), filterJson: required(req.filterJson, 'filter_json') });
+    },
+    async queryFilter(req) {
+      return core.queryFilter({ userId: required(req.userId, 'user_id'), filterId: required(req.filterId, 'filter_id') });
+    },
+    async queryCapabilities() {
+      return core.queryCapabilities();
+    },
     async queryMembership(req) {
       const found = await core.queryMembership(required(req.roomId, 'room_id'), required(req.userId, 'user_id'));
       return {
@@ -153,6 +193,41 @@ export function membershipServiceHandlers(deps: HandlerDeps): ServiceImplementat
     },
     async queryEvent(req) {
       return core.queryEvent(required(req.eventId, 'event_id'));
+    },
+    async queryMessages(req) {
+      return queryMessages(storage, {
+        roomId: required(req.roomId, 'room_id'),
+        viewerUserId: required(req.viewerUserId, 'viewer_user_id'),
+        fromPosition: req.fromPosition,
+        toPosition: req.toPosition,
+        backwards: req.backwards,
+        limit: req.limit,
+        filterJson: req.filterJson,
+      });
+    },
+    async queryVisibleState(req) {
+      return queryVisibleState(storage, {
+        roomId: required(req.roomId, 'room_id'),
+        viewerUserId: required(req.viewerUserId, 'viewer_user_id'),
+        eventType: req.eventType,
+        stateKey: req.stateKey,
+      });
+    },
+    async queryVisibleMembers(req) {
+      return queryVisibleMembers(storage, {
+        roomId: required(req.roomId, 'room_id'),
+        viewerUserId: required(req.viewerUserId, 'viewer_user_id'),
+        atPosition: req.atPosition,
+        memberships: req.memberships.map(membershipFromProto),
+        notMemberships: req.notMemberships.map(membershipFromProto),
+      });
+    },
+    async queryVisibleEvent(req) {
+      return queryVisibleEvent(storage, {
+        roomId: required(req.roomId, 'room_id'),
+        eventId: required(req.eventId, 'event_id'),
+        viewerUserId: required(req.viewerUserId, 'viewer_user_id'),
+      });
     },
     async queryStateAndAuthChain(req) {
       const answer = await core.queryStateAndAuthChain(required(req.roomId, 'room_id'), optional(req.eventId));
@@ -187,6 +262,8 @@ export function membershipServiceHandlers(deps: HandlerDeps): ServiceImplementat
         })),
       };
     },
+    querySync: (req, context) =>
+      querySync(storage, req, { notifier: deps.notifier, signal: context.signal, deadline: context.deadline, pollMs: deps.watchPollMs }),
     watchRoomEvents: (req, context) => watchRoomEvents(deps, req.fromPosition, req.roomIds, req.startAtEnd, context),
     async claimOutbox(req) {
       const batch = await storage.claimOutboxBatch({

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { StorageError } from './errors.js';
+import { MIGRATIONS } from './migrations.js';
 import { openStorage } from './open-storage.js';
 import { MAX_CHAIN_LENGTH } from './state-groups.js';
 import type { NewEvent, RoomTx, StateEntry, Storage, StorageConfig } from './types.js';
@@ -151,9 +152,10 @@ export function defineStorageContract(name: string, harness: StorageHarness): vo
           const applied = await s.appliedMigrations();
           assert.deepEqual(
             applied.map((m) => m.version),
-            [1],
+            MIGRATIONS.map((m) => m.version).sort((a, b) => a - b),
           );
           assert.equal(applied[0]?.name, 'initial schema');
+          assert.equal(applied.find((m) => m.version === 3)?.name, 'user filters');
         }),
       );
 
@@ -175,7 +177,7 @@ export function defineStorageContract(name: string, harness: StorageHarness): vo
         try {
           assert.deepEqual(
             (await a.appliedMigrations()).map((m) => m.version),
-            [1],
+            MIGRATIONS.map((m) => m.version).sort((x, y) => x - y),
           );
           assert.deepEqual(await a.appliedMigrations(), await b.appliedMigrations());
         } finally {
@@ -403,6 +405,33 @@ export function defineStorageContract(name: string, harness: StorageHarness): vo
         }),
       );
 
+      it('lists a room’s events backwards from a position, descending, bounded below and limited', TEST_TIMEOUT, () =>
+        withStorage(async (s) => {
+          const positions: number[] = [];
+          for (let i = 0; i < 7; i++) {
+            const room = i % 2 === 0 ? ROOM : OTHER_ROOM;
+            const r = await s.withRoomTransaction(room, (tx) => tx.insertEvent(event(`$e${i}`, { roomId: room })));
+            positions.push(r.position);
+          }
+          const ids = (events: readonly { eventId: string }[]): string[] => events.map((e) => e.eventId);
+          const top = positions[6] ?? 0;
+          assert.deepEqual(ids(await s.read((r) => r.getRoomEventsBackwards(ROOM, top, 100))), ['$e6', '$e4', '$e2', '$e0']);
+          assert.deepEqual(ids(await s.read((r) => r.getRoomEventsBackwards(ROOM, positions[4] ?? 0, 100))), ['$e4', '$e2', '$e0'], 'the start position is included');
+          assert.deepEqual(ids(await s.read((r) => r.getRoomEventsBackwards(ROOM, top, 2))), ['$e6', '$e4']);
+          assert.deepEqual(ids(await s.read((r) => r.getRoomEventsBackwards(ROOM, top, 100, positions[2]))), ['$e6', '$e4'], 'the lower bound is excluded');
+          assert.deepEqual(ids(await s.read((r) => r.getRoomEventsBackwards(ROOM, positions[2] ?? 0, 100, positions[2]))), []);
+          assert.deepEqual(ids(await s.read((r) => r.getRoomEventsBackwards(OTHER_ROOM, top, 100))), ['$e5', '$e3', '$e1']);
+          await rejectsWithCode(
+            s.read((r) => r.getRoomEventsBackwards(ROOM, top, 0)),
+            'INVALID_ARGUMENT',
+          );
+          await rejectsWithCode(
+            s.read((r) => r.getRoomEventsBackwards(ROOM, top, 1001)),
+            'INVALID_ARGUMENT',
+          );
+        }),
+      );
+
       it('serves the ordered output stream, optionally for some rooms', TEST_TIMEOUT, () =>
         withStorage(async (s) => {
           const rooms = [ROOM, OTHER_ROOM, '!third:hs.test'];
@@ -608,6 +637,63 @@ export function defineStorageContract(name: string, harness: StorageHarness): vo
         }),
       );
 
+      it('looks up some keys of a snapshot, through changes, removals and past the longest chain', TEST_TIMEOUT, () =>
+        withStorage(async (s) => {
+          const steps = MAX_CHAIN_LENGTH + 5;
+          const ids = await s.withRoomTransaction(ROOM, async (tx) => {
+            const first = await tx.storeStateGroup({ prevGroupId: null, entries: [create, member('@a:hs', '$a1'), member('@b:hs', '$b1')] });
+            const removed = await tx.storeStateGroup({ prevGroupId: first, entries: [], removed: [{ type: 'm.room.member', stateKey: '@b:hs' }] });
+            const groups = [first, removed];
+            for (let i = 0; i < steps; i++) {
+              groups.push(await tx.storeStateGroup({ prevGroupId: groups[groups.length - 1] ?? null, entries: [member('@a:hs', `$a${i + 2}`)] }));
+            }
+            return groups;
+          });
+          const keys = [
+            { type: 'm.room.member', stateKey: '@b:hs' },
+            { type: 'm.room.member', stateKey: '@a:hs' },
+            { type: 'm.room.create', stateKey: '' },
+            { type: 'm.room.name', stateKey: '' },
+            { type: 'm.room.member', stateKey: '@a:hs' },
+          ];
+          const [first, removed] = [ids[0] ?? 0, ids[1] ?? 0];
+          assert.deepEqual(await s.read((r) => r.getStateGroupEntries(first, keys)), [create, member('@a:hs', '$a1'), member('@b:hs', '$b1')]);
+          assert.deepEqual(await s.read((r) => r.getStateGroupEntries(removed, keys)), [create, member('@a:hs', '$a1')], 'a removed key is absent');
+          const last = ids[ids.length - 1] ?? 0;
+          assert.deepEqual(await s.read((r) => r.getStateGroupEntries(last, keys)), [create, member('@a:hs', `$a${steps + 1}`)]);
+          for (const groupId of [first, removed, ids[5] ?? 0, last]) {
+            const full = (await s.read((r) => r.getStateGroup(groupId))) ?? [];
+            const some = await s.read((r) => r.getStateGroupEntries(groupId, keys));
+            assert.deepEqual(some, full.filter((e) => keys.some((k) => k.type === e.type && k.stateKey === e.stateKey)), `group ${groupId} agrees with its full state`);
+          }
+          assert.deepEqual(await s.read((r) => r.getStateGroupEntries(last, [])), []);
+          assert.equal(await s.read((r) => r.getStateGroupEntries(999_999, keys)), null);
+        }),
+      );
+
+      it('reads the snapshots around many events at once', TEST_TIMEOUT, () =>
+        withStorage(async (s) => {
+          const recorded = await s.withRoomTransaction(ROOM, async (tx) => {
+            await tx.insertEvent(memberEvent('$join', '@a:hs'));
+            await tx.insertEvent(event('$message'));
+            const before = await tx.storeStateGroup({ prevGroupId: null, entries: [create] });
+            const afterGroup = await tx.storeStateGroup({ prevGroupId: before, entries: [member('@a:hs', '$join')] });
+            await tx.setEventStateGroups('$join', { beforeGroupId: before, afterGroupId: afterGroup });
+            await tx.setEventStateGroups('$message', { beforeGroupId: afterGroup, afterGroupId: afterGroup });
+            return { before, afterGroup };
+          });
+          const found = await s.read((r) => r.getStateGroupsOfEvents(['$message', '$join', '$unknown', '$join']));
+          assert.deepEqual(
+            new Map(found),
+            new Map([
+              ['$join', { beforeGroupId: recorded.before, afterGroupId: recorded.afterGroup }],
+              ['$message', { beforeGroupId: recorded.afterGroup, afterGroupId: recorded.afterGroup }],
+            ]),
+          );
+          assert.equal((await s.read((r) => r.getStateGroupsOfEvents([]))).size, 0);
+        }),
+      );
+
       it('refuses snapshots that mix rooms or cite unknown groups', TEST_TIMEOUT, () =>
         withStorage(async (s) => {
           const otherGroup = await s.withRoomTransaction(OTHER_ROOM, (tx) =>
@@ -772,6 +858,64 @@ export function defineStorageContract(name: string, harness: StorageHarness): vo
           assert.equal(await s.read((r) => r.isServerInRoom(ROOM, 'third.test')), false);
           assert.equal(await s.read((r) => r.isServerInRoom(OTHER_ROOM, 'hs.test')), false);
           assert.deepEqual(await s.read((r) => r.countJoinedMembersByServer(OTHER_ROOM)), []);
+        }),
+      );
+
+      it('keeps the joined counts per server exact through every membership change, and through rollbacks', TEST_TIMEOUT, () =>
+        withStorage(async (s) => {
+          const counted = (roomId: string) => s.read((r) => r.countJoinedMembersByServer(roomId));
+          const recounted = async (roomId: string) => {
+            const joined = await s.read((r) => r.listRoomMembers(roomId, ['join']));
+            const byServer = new Map<string, number>();
+            for (const m of joined) byServer.set(m.serverName, (byServer.get(m.serverName) ?? 0) + 1);
+            return [...byServer].map(([serverName, n]) => ({ serverName, joined: n })).sort((a, b) => (a.serverName < b.serverName ? -1 : 1));
+          };
+          const users = ['@a:one.test', '@b:one.test', '@c:two.test', '@d:two.test', '@e:three.test'];
+          // A bounded, deterministic walk through join, leave, ban, invite, knock and rejoin.
+          const steps: Array<[string, 'join' | 'leave' | 'ban' | 'invite' | 'knock']> = [];
+          const cycle = ['join', 'join', 'leave', 'invite', 'join', 'ban', 'leave', 'knock', 'join'] as const;
+          for (let i = 0; i < 40; i++) steps.push([users[(i * 3) % users.length] as string, cycle[i % cycle.length] as (typeof cycle)[number]]);
+          let n = 0;
+          for (const [user, membership] of steps) {
+            n += 1;
+            await s.withRoomTransaction(ROOM, async (tx) => {
+              await tx.insertEvent(memberEvent(`$s${n}`, user));
+              await tx.upsertMembership({ userId: user, membership, eventId: `$s${n}` });
+            });
+            assert.deepEqual(await counted(ROOM), await recounted(ROOM), `after step ${n} (${user} ${membership})`);
+          }
+          // Another room's counts are its own.
+          await s.withRoomTransaction(OTHER_ROOM, async (tx) => {
+            await tx.insertEvent(memberEvent('$o1', '@a:one.test', OTHER_ROOM));
+            await tx.upsertMembership({ userId: '@a:one.test', membership: 'join', eventId: '$o1' });
+          });
+          assert.deepEqual(await counted(OTHER_ROOM), [{ serverName: 'one.test', joined: 1 }]);
+          assert.deepEqual(await counted(ROOM), await recounted(ROOM));
+          // A rolled-back change leaves the counts as they were.
+          const before = await counted(ROOM);
+          await assert.rejects(
+            s.withRoomTransaction(ROOM, async (tx) => {
+              for (const [i, user] of users.entries()) {
+                await tx.insertEvent(memberEvent(`$rb${i}`, user));
+                await tx.upsertMembership({ userId: user, membership: i % 2 === 0 ? 'join' : 'leave', eventId: `$rb${i}` });
+              }
+              throw new Error('abort');
+            }),
+            /abort/,
+          );
+          assert.deepEqual(await counted(ROOM), before);
+          // Everyone leaves: no server is left in the room.
+          await s.withRoomTransaction(ROOM, async (tx) => {
+            for (const [i, user] of users.entries()) {
+              await tx.insertEvent(memberEvent(`$out${i}`, user));
+              await tx.upsertMembership({ userId: user, membership: 'leave', eventId: `$out${i}` });
+            }
+          });
+          assert.deepEqual(await counted(ROOM), []);
+          for (const server of ['one.test', 'two.test', 'three.test']) {
+            assert.equal(await s.read((r) => r.isServerInRoom(ROOM, server)), false, server);
+          }
+          assert.equal(await s.read((r) => r.isServerInRoom(OTHER_ROOM, 'one.test')), true);
         }),
       );
 
@@ -1050,6 +1194,64 @@ export function defineStorageContract(name: string, harness: StorageHarness): vo
       );
     });
 
+    describe('user filters', () => {
+      const alice = '@alice:hs.test';
+      const bob = '@bob:hs.test';
+      const filter = '{"room":{"timeline":{"limit":10}}}';
+
+      it('stores a filter under a short ID and returns its text exactly, to its owner only', TEST_TIMEOUT, () =>
+        withStorage(async (s) => {
+          const id = await s.putFilter(alice, filter, 1_000);
+          assert.match(id, /^[0-9]{1,15}$/, 'a short decimal ID, never one that starts with {');
+          assert.equal(await s.read((r) => r.getFilter(alice, id)), filter);
+          assert.equal(await s.read((r) => r.getFilter(bob, id)), null, 'IDs are scoped by user');
+        }),
+      );
+
+      it('gives the same ID to the same text of the same user, and new IDs otherwise', TEST_TIMEOUT, () =>
+        withStorage(async (s) => {
+          const first = await s.putFilter(alice, filter, 1);
+          assert.equal(await s.putFilter(alice, filter, 2), first);
+          const spaced = '{ "room": {"timeline": {"limit": 10}} }';
+          const other = await s.putFilter(alice, spaced, 3);
+          assert.notEqual(other, first, 'text is compared exactly, not as JSON');
+          assert.equal(await s.read((r) => r.getFilter(alice, other)), spaced);
+          const bobs = await s.putFilter(bob, filter, 4);
+          assert.notEqual(bobs, first);
+          assert.equal(await s.read((r) => r.getFilter(bob, bobs)), filter);
+        }),
+      );
+
+      it('answers null for unknown and malformed IDs', TEST_TIMEOUT, () =>
+        withStorage(async (s) => {
+          await s.putFilter(alice, filter, 1);
+          for (const id of ['999999', '', '0', '01', '-1', 'abc', '{"room":{}}', '1.0', '9'.repeat(40)]) {
+            assert.equal(await s.read((r) => r.getFilter(alice, id)), null, `filter ID ${JSON.stringify(id)}`);
+          }
+        }),
+      );
+
+      it('refuses an empty user ID and text with NUL characters', TEST_TIMEOUT, () =>
+        withStorage(async (s) => {
+          await rejectsWithCode(s.putFilter('', filter, 1), 'INVALID_ARGUMENT');
+          await rejectsWithCode(s.putFilter(alice, 'a\u0000b', 1), 'INVALID_ARGUMENT');
+        }),
+      );
+
+      it('keeps filters across a reopen', TEST_TIMEOUT, async () => {
+        const { storage, config } = await open();
+        const id = await storage.putFilter(alice, filter, 1);
+        await storage.close();
+        const reopened = await openStorage(config);
+        try {
+          assert.equal(await reopened.read((r) => r.getFilter(alice, id)), filter);
+          assert.notEqual(await reopened.putFilter(alice, '{}', 2), id);
+        } finally {
+          await reopened.close();
+        }
+      });
+    });
+
     describe('transactions', () => {
       it('a throw rolls back every write of the transaction, outbox included', TEST_TIMEOUT, () =>
         withStorage(async (s) => {
@@ -1141,6 +1343,76 @@ export function defineStorageContract(name: string, harness: StorageHarness): vo
             },
           );
           assert.equal((await s.read((r) => r.getEvent('$pending')))?.eventId, '$pending');
+        }),
+      );
+
+      it('a transaction that fails among others waiting at the same time rolls back alone', TEST_TIMEOUT, () =>
+        withStorage(async (s) => {
+          const HELD = '!held:hs.test';
+          const release = gate();
+          // Everything below queues while the first transaction is held, so
+          // an engine that commits waiting transactions together gets them in one batch.
+          const held = s.withRoomTransaction(HELD, async (tx) => {
+            await tx.insertEvent(event('$held', { roomId: HELD }));
+            await release.promise;
+          });
+          const failing = s.withRoomTransaction(ROOM, async (tx) => {
+            await tx.insertEvent(event('$refused'));
+            await tx.enqueueOutbox(['remote.test'], '$refused', 1);
+            await tx.upsertMembership({ userId: '@a:hs.test', membership: 'join', eventId: '$refused' });
+            throw new Error('refused');
+          });
+          const other = s.withRoomTransaction(OTHER_ROOM, async (tx) => {
+            await tx.insertEvent(event('$fine', { roomId: OTHER_ROOM }));
+            await tx.enqueueOutbox(['remote.test'], '$fine', 1);
+          });
+          const sameRoomAfter = s.withRoomTransaction(ROOM, async (tx) => {
+            const sawRefused = await tx.getEvent('$refused');
+            await tx.insertEvent(event('$after'));
+            return sawRefused;
+          });
+          release.open();
+          await within(10_000, 'held transaction', held);
+          await assert.rejects(within(10_000, 'failing transaction', failing), /refused/);
+          await within(10_000, 'other room', other);
+          assert.equal(await within(10_000, 'same room after', sameRoomAfter), null, 'the next transaction of the room does not see the rolled-back one');
+          await s.read(async (r) => {
+            assert.equal((await r.getEvent('$held'))?.roomId, HELD);
+            assert.equal((await r.getEvent('$fine'))?.roomId, OTHER_ROOM);
+            assert.equal((await r.getEvent('$after'))?.roomId, ROOM);
+            assert.equal(await r.getEvent('$refused'), null);
+            assert.equal(await r.getMembership(ROOM, '@a:hs.test'), null);
+            assert.deepEqual(await r.countJoinedMembersByServer(ROOM), []);
+          });
+          const batch = await s.claimOutboxBatch({ destination: 'remote.test', limit: 10, leaseMs: 1_000, now: 10 });
+          assert.deepEqual(
+            batch?.items.map((i) => i.eventId),
+            ['$fine'],
+          );
+        }),
+      );
+
+      it('acknowledges a transaction only once its writes are committed', TEST_TIMEOUT, () =>
+        withStorage(async (s) => {
+          // Many transactions at once, on a few rooms; each one, as soon as it
+          // is acknowledged, must be visible to a read (which sees committed data only).
+          const rooms = ['!c0:hs.test', '!c1:hs.test', '!c2:hs.test'];
+          const outcomes = await within(
+            30_000,
+            'transactions',
+            Promise.all(
+              Array.from({ length: 30 }, (_, i) => {
+                const roomId = rooms[i % rooms.length] as string;
+                return s
+                  .withRoomTransaction(roomId, async (tx) => {
+                    await tx.insertEvent(event(`$ack${i}`, { roomId }));
+                    if (i % 4 === 0) await sleep(2);
+                  })
+                  .then(() => s.read((r) => r.getEvent(`$ack${i}`)));
+              }),
+            ),
+          );
+          outcomes.forEach((stored, i) => assert.equal(stored?.eventId, `$ack${i}`, `transaction ${i} was acknowledged before a read could see it`));
         }),
       );
 

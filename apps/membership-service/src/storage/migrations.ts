@@ -20,6 +20,57 @@ function serialPrimaryKey(engine: StorageEngine): string {
     : 'INTEGER PRIMARY KEY AUTOINCREMENT';
 }
 
+// Migration 2: `room_joined_servers` follows every insert, membership change
+// and delete of `memberships` (a row's room, user and server never change).
+const JOINED_SERVER_TRIGGERS_SQLITE = `
+CREATE TRIGGER memberships_joined_insert AFTER INSERT ON memberships
+WHEN NEW.membership = 'join'
+BEGIN
+  INSERT INTO room_joined_servers (room_id, server_name, joined) VALUES (NEW.room_id, NEW.server_name, 1)
+    ON CONFLICT (room_id, server_name) DO UPDATE SET joined = joined + 1;
+END;
+
+CREATE TRIGGER memberships_joined_join AFTER UPDATE OF membership ON memberships
+WHEN OLD.membership <> 'join' AND NEW.membership = 'join'
+BEGIN
+  INSERT INTO room_joined_servers (room_id, server_name, joined) VALUES (NEW.room_id, NEW.server_name, 1)
+    ON CONFLICT (room_id, server_name) DO UPDATE SET joined = joined + 1;
+END;
+
+CREATE TRIGGER memberships_joined_part AFTER UPDATE OF membership ON memberships
+WHEN OLD.membership = 'join' AND NEW.membership <> 'join'
+BEGIN
+  UPDATE room_joined_servers SET joined = joined - 1 WHERE room_id = OLD.room_id AND server_name = OLD.server_name;
+  DELETE FROM room_joined_servers WHERE room_id = OLD.room_id AND server_name = OLD.server_name AND joined <= 0;
+END;
+
+CREATE TRIGGER memberships_joined_delete AFTER DELETE ON memberships
+WHEN OLD.membership = 'join'
+BEGIN
+  UPDATE room_joined_servers SET joined = joined - 1 WHERE room_id = OLD.room_id AND server_name = OLD.server_name;
+  DELETE FROM room_joined_servers WHERE room_id = OLD.room_id AND server_name = OLD.server_name AND joined <= 0;
+END;
+`;
+
+const JOINED_SERVER_TRIGGERS_POSTGRES = `
+CREATE FUNCTION memberships_count_joined() RETURNS trigger LANGUAGE plpgsql AS $body$
+BEGIN
+  IF TG_OP <> 'INSERT' AND OLD.membership = 'join' AND (TG_OP = 'DELETE' OR NEW.membership <> 'join') THEN
+    UPDATE room_joined_servers SET joined = joined - 1 WHERE room_id = OLD.room_id AND server_name = OLD.server_name;
+    DELETE FROM room_joined_servers WHERE room_id = OLD.room_id AND server_name = OLD.server_name AND joined <= 0;
+  END IF;
+  IF TG_OP <> 'DELETE' AND NEW.membership = 'join' AND (TG_OP = 'INSERT' OR OLD.membership <> 'join') THEN
+    INSERT INTO room_joined_servers (room_id, server_name, joined) VALUES (NEW.room_id, NEW.server_name, 1)
+      ON CONFLICT (room_id, server_name) DO UPDATE SET joined = room_joined_servers.joined + 1;
+  END IF;
+  RETURN NULL;
+END
+$body$;
+
+CREATE TRIGGER memberships_count_joined AFTER INSERT OR DELETE OR UPDATE OF membership ON memberships
+  FOR EACH ROW EXECUTE FUNCTION memberships_count_joined();
+`;
+
 export const SCHEMA_MIGRATIONS_DDL = `CREATE TABLE IF NOT EXISTS schema_migrations (
   version INTEGER PRIMARY KEY,
   name TEXT NOT NULL,
@@ -134,6 +185,40 @@ CREATE TABLE received_invites (
   PRIMARY KEY (room_id, user_id)
 );
 CREATE INDEX received_invites_user ON received_invites (user_id, received_ts);
+`,
+  },
+  {
+    version: 2,
+    name: 'joined member counts per server',
+    // The federation destinations of a room are read for every event; counting
+    // them from `memberships` costs a scan of the room's members. Triggers on
+    // `memberships` keep this table exact on every write, inside the same
+    // statement (no extra round trip), and rows whose count drops to zero go.
+    sql: (engine) => `
+CREATE TABLE room_joined_servers (
+  room_id TEXT NOT NULL,
+  server_name TEXT NOT NULL,
+  joined BIGINT NOT NULL,
+  PRIMARY KEY (room_id, server_name)
+);
+
+INSERT INTO room_joined_servers (room_id, server_name, joined)
+  SELECT room_id, server_name, COUNT(*) FROM memberships WHERE membership = 'join' GROUP BY room_id, server_name;
+${engine === 'postgres' ? JOINED_SERVER_TRIGGERS_POSTGRES : JOINED_SERVER_TRIGGERS_SQLITE}`,
+  },
+  {
+    version: 3,
+    name: 'user filters',
+    // Clients' stored filters (POST /user/{userId}/filter). The ID a client
+    // sees is filter_id in decimal; lookups are always scoped by user.
+    sql: (engine) => `
+CREATE TABLE user_filters (
+  filter_id ${serialPrimaryKey(engine)},
+  user_id TEXT NOT NULL,
+  filter_json TEXT NOT NULL,
+  created_ts BIGINT NOT NULL
+);
+CREATE INDEX user_filters_user ON user_filters (user_id, filter_id);
 `,
   },
 ];

@@ -17,7 +17,7 @@ import {
 } from './rows.js';
 import type { Dialect, SqlExecutor, SqlRow, SqlValue } from './sql.js';
 import { chunks, placeholders, toInt, toStr } from './sql.js';
-import { resolveStateGroup } from './state-groups.js';
+import { lookupStateGroupKeys, resolveStateGroup } from './state-groups.js';
 import type {
   EventStateGroups,
   IdempotencyRecord,
@@ -29,6 +29,7 @@ import type {
   ServerMemberCount,
   StateEntry,
   StateFilter,
+  StateKeyPair,
   StoredEvent,
   StoredMembership,
 } from './types.js';
@@ -92,6 +93,17 @@ export class SqlReadTx implements ReadTx {
     const rows = await this.db.query(
       `SELECT ${EVENT_COLUMNS} FROM events WHERE room_id = $1 AND stream_pos > $2 ORDER BY stream_pos LIMIT $3`,
       [roomId, afterPosition, limit],
+    );
+    return rows.map(eventFromRow);
+  }
+
+  async getRoomEventsBackwards(roomId: string, atOrBeforePosition: number, limit: number, afterPosition?: number): Promise<StoredEvent[]> {
+    checkLimit('limit', limit, MAX_EVENTS_PER_PAGE);
+    const rows = await this.db.query(
+      `SELECT ${EVENT_COLUMNS} FROM events
+        WHERE room_id = $1 AND stream_pos <= $2 AND stream_pos > $3
+        ORDER BY stream_pos DESC LIMIT $4`,
+      [roomId, atOrBeforePosition, afterPosition ?? 0, limit],
     );
     return rows.map(eventFromRow);
   }
@@ -191,6 +203,24 @@ export class SqlReadTx implements ReadTx {
     return resolveStateGroup(this.db, at === 'before' ? groups.beforeGroupId : groups.afterGroupId);
   }
 
+  async getStateGroupEntries(groupId: number, keys: readonly StateKeyPair[]): Promise<StateEntry[] | null> {
+    return lookupStateGroupKeys(this.db, groupId, keys);
+  }
+
+  async getStateGroupsOfEvents(eventIds: readonly string[]): Promise<ReadonlyMap<string, EventStateGroups>> {
+    const found = new Map<string, EventStateGroups>();
+    for (const part of chunks([...new Set(eventIds)])) {
+      const rows = await this.db.query(
+        `SELECT event_id, before_group_id, after_group_id FROM event_state WHERE event_id IN (${placeholders(part.length, 0)})`,
+        part,
+      );
+      for (const row of rows) {
+        found.set(toStr(row['event_id']), { beforeGroupId: toInt(row['before_group_id']), afterGroupId: toInt(row['after_group_id']) });
+      }
+    }
+    return found;
+  }
+
   async getMembership(roomId: string, userId: string): Promise<MembershipRecord | null> {
     const rows = await this.db.query(
       `SELECT ${MEMBERSHIP_COLUMNS} FROM memberships WHERE room_id = $1 AND user_id = $2`,
@@ -227,11 +257,10 @@ export class SqlReadTx implements ReadTx {
   }
 
   async countJoinedMembersByServer(roomId: string): Promise<ServerMemberCount[]> {
-    const rows = await this.db.query(
-      `SELECT server_name, COUNT(*) AS joined FROM memberships
-        WHERE room_id = $1 AND membership = 'join' GROUP BY server_name`,
-      [roomId],
-    );
+    // Kept by triggers on memberships (migration 2): one row per server, not per member.
+    const rows = await this.db.query('SELECT server_name, joined FROM room_joined_servers WHERE room_id = $1 AND joined > 0', [
+      roomId,
+    ]);
     return rows
       .map((r) => ({ serverName: toStr(r['server_name']), joined: toInt(r['joined']) }))
       .sort((a, b) => compareText(a.serverName, b.serverName));
@@ -239,8 +268,7 @@ export class SqlReadTx implements ReadTx {
 
   async isServerInRoom(roomId: string, serverName: string): Promise<boolean> {
     const rows = await this.db.query(
-      `SELECT 1 AS present FROM memberships
-        WHERE room_id = $1 AND server_name = $2 AND membership = 'join' LIMIT 1`,
+      'SELECT 1 AS present FROM room_joined_servers WHERE room_id = $1 AND server_name = $2 AND joined > 0',
       [roomId, serverName],
     );
     return rows.length > 0;
@@ -266,6 +294,16 @@ export class SqlReadTx implements ReadTx {
     return rows
       .map(inviteFromRow)
       .sort((a, b) => a.receivedTs - b.receivedTs || compareText(a.roomId, b.roomId));
+  }
+
+  async getFilter(userId: string, filterId: string): Promise<string | null> {
+    // IDs are decimal row numbers; anything else names no filter.
+    if (!/^[1-9][0-9]{0,14}$/.test(filterId)) return null;
+    const rows = await this.db.query('SELECT filter_json FROM user_filters WHERE filter_id = $1 AND user_id = $2', [
+      Number(filterId),
+      userId,
+    ]);
+    return rows[0] ? toStr(rows[0]['filter_json']) : null;
   }
 }
 

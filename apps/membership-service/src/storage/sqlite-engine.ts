@@ -1,9 +1,16 @@
 // SQLite engine (better-sqlite3): one file in WAL mode, a write connection
-// and a read-only connection. SQLite allows one writer at a time, so write
-// transactions (`BEGIN IMMEDIATE`) run one at a time through a queue shared
-// by every Storage opened on the same file in this process; other processes
-// wait on SQLite's own lock (busy timeout). Reads see committed data only,
-// through the second connection, and never wait for writers.
+// and a read-only connection. Reads see committed data only, through the
+// second connection, and never wait for writers.
+//
+// SQLite allows one writer at a time, so write transactions run one at a
+// time, in call order, and share commits (group commit): a batch opens one
+// `BEGIN IMMEDIATE`, runs the waiting transactions one after another, each
+// inside its own SAVEPOINT (a throw rolls back that transaction only), then
+// commits once, so one fsync covers the whole batch. Callers hear of their
+// transaction only after that COMMIT succeeded; when it fails, every
+// transaction of the batch fails. Batches of every Storage opened on the
+// same file in this process take turns (one connection may not write while
+// another holds the lock); other processes wait on SQLite's busy timeout.
 
 import Database from 'better-sqlite3';
 import { mkdirSync, realpathSync } from 'node:fs';
@@ -23,6 +30,20 @@ type SqliteStatement = Database.Statement<unknown[], unknown>;
 const writeQueues = new KeyedQueue();
 
 const STATEMENT_CACHE_LIMIT = 500;
+
+/**
+ * A batch stops taking waiting transactions after this many, or once it has
+ * run for MAX_BATCH_MS, so that the first caller of a batch is not held up
+ * for long by later arrivals.
+ */
+const MAX_BATCH_TRANSACTIONS = 64;
+const MAX_BATCH_MS = 10;
+
+interface WriteJob {
+  readonly fn: (exec: SqlExecutor) => Promise<unknown>;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (err: unknown) => void;
+}
 
 const sqliteDialect: Dialect = {
   engine: 'sqlite',
@@ -97,6 +118,10 @@ class SqliteEngine implements Engine {
   private readonly readExec: SqliteExecutor;
   /** Read snapshots of one connection cannot overlap, so reads take turns. */
   private readonly readQueue = new KeyedQueue();
+  /** Write transactions not yet started, in call order. */
+  private readonly waiting: WriteJob[] = [];
+  /** A batch is queued or running; it takes every transaction that waits. */
+  private batchQueued = false;
 
   constructor(
     private readonly writer: SqliteDb,
@@ -107,18 +132,73 @@ class SqliteEngine implements Engine {
     this.readExec = new SqliteExecutor(reader);
   }
 
+  /** Writes are serialized and ordered here, so a room's transactions need no other queue. */
+  readonly serializesWrites = true;
+
   write<T>(_roomId: string | null, fn: (exec: SqlExecutor) => Promise<T>): Promise<T> {
-    return writeQueues.run(this.fileKey, async () => {
-      this.writer.exec('BEGIN IMMEDIATE');
-      try {
-        const result = await fn(this.writeExec);
-        this.writer.exec('COMMIT');
-        return result;
-      } catch (err) {
-        if (this.writer.inTransaction) this.writer.exec('ROLLBACK');
-        throw err;
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.batchQueued) {
+        this.batchQueued = true;
+        void writeQueues.run(this.fileKey, () => this.runBatch());
       }
     });
+  }
+
+  /**
+   * Runs waiting transactions in one database transaction and commits them
+   * together. Every outcome is delivered only after COMMIT (or its failure).
+   */
+  private async runBatch(): Promise<void> {
+    const done: { job: WriteJob; value: unknown }[] = [];
+    const failed: { job: WriteJob; err: unknown }[] = [];
+    const started = performance.now();
+    let current: WriteJob | undefined;
+    try {
+      while (this.waiting.length > 0 && done.length + failed.length < MAX_BATCH_TRANSACTIONS) {
+        if (done.length + failed.length > 0 && performance.now() - started >= MAX_BATCH_MS) break;
+        current = this.waiting.shift() as WriteJob;
+        if (!this.writer.inTransaction) this.writer.exec('BEGIN IMMEDIATE');
+        this.writer.exec('SAVEPOINT tx');
+        try {
+          const value = await current.fn(this.writeExec);
+          this.writer.exec('RELEASE tx');
+          done.push({ job: current, value });
+        } catch (err) {
+          failed.push({ job: current, err });
+          current = undefined;
+          if (this.writer.inTransaction) {
+            this.writer.exec('ROLLBACK TO tx');
+            this.writer.exec('RELEASE tx');
+          } else {
+            // Some errors (I/O, disk full) make SQLite roll back the whole
+            // transaction: the work of the batch so far is gone.
+            for (const d of done.splice(0)) failed.push({ job: d.job, err: batchLost(err) });
+          }
+        }
+        current = undefined;
+      }
+      if (this.writer.inTransaction) this.writer.exec('COMMIT');
+    } catch (err) {
+      // BEGIN, a savepoint statement or COMMIT failed: nothing of the batch is stored.
+      if (this.writer.inTransaction) {
+        try {
+          this.writer.exec('ROLLBACK');
+        } catch {
+          // the connection rolled back already
+        }
+      }
+      if (current !== undefined) failed.push({ job: current, err });
+      for (const d of done.splice(0)) failed.push({ job: d.job, err });
+    } finally {
+      this.batchQueued = false;
+      if (this.waiting.length > 0) {
+        this.batchQueued = true;
+        void writeQueues.run(this.fileKey, () => this.runBatch());
+      }
+    }
+    for (const d of done) d.job.resolve(d.value);
+    for (const f of failed) f.job.reject(f.err);
   }
 
   read<T>(fn: (exec: SqlExecutor) => Promise<T>): Promise<T> {
@@ -136,6 +216,10 @@ class SqliteEngine implements Engine {
     this.reader.close();
     this.writer.close();
   }
+}
+
+function batchLost(cause: unknown): Error {
+  return new Error('the transaction was rolled back with its batch after a later transaction of the batch failed', { cause });
 }
 
 /** Applies pending migrations, each in its own `BEGIN IMMEDIATE` transaction. */

@@ -154,3 +154,54 @@ async function insertGroup(
   }
   return groupId;
 }
+
+/**
+ * Some keys of a group's complete state, sorted by (type, stateKey); keys
+ * absent from the state are left out; null if the group does not exist.
+ * Each key is a primary-key lookup over the group's chain, so a room with a
+ * huge state costs no more than a small one.
+ */
+export async function lookupStateGroupKeys(
+  exec: SqlExecutor,
+  groupId: number,
+  keys: readonly StateKeyPair[],
+): Promise<StateEntry[] | null> {
+  const chain = await exec.query(
+    `WITH RECURSIVE chain (group_id, prev_group_id, n) AS (
+       SELECT group_id, prev_group_id, 0 FROM state_groups WHERE group_id = $1
+       UNION ALL
+       SELECT g.group_id, g.prev_group_id, c.n + 1
+         FROM state_groups g JOIN chain c ON g.group_id = c.prev_group_id
+        WHERE c.n < $2
+     )
+     SELECT group_id, prev_group_id, n FROM chain ORDER BY n`,
+    [groupId, MAX_CHAIN_LENGTH + 1],
+  );
+  if (chain.length === 0) return null;
+  const last = chain[chain.length - 1];
+  if (last && toIntOrNull(last['prev_group_id']) !== null) {
+    throw new Error(`state group ${groupId} has a chain longer than ${MAX_CHAIN_LENGTH + 1}`);
+  }
+  // Nearest group first: the first entry found for a key wins (NULL: removed).
+  const rank = new Map(chain.map((row) => [toInt(row['group_id']), toInt(row['n'])]));
+  const ids = [...rank.keys()];
+  const found: StateEntry[] = [];
+  const seen = new Set<string>();
+  for (const key of keys) {
+    const id = `${key.type.length}:${key.type}${key.stateKey}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const rows = await exec.query(
+      `SELECT group_id, event_id FROM state_group_entries
+        WHERE type = $1 AND state_key = $2 AND group_id IN (${placeholders(ids.length, 2)})`,
+      [key.type, key.stateKey, ...ids],
+    );
+    let best: { n: number; eventId: string | null } | undefined;
+    for (const row of rows) {
+      const n = rank.get(toInt(row['group_id'])) ?? Number.MAX_SAFE_INTEGER;
+      if (best === undefined || n < best.n) best = { n, eventId: toStrOrNull(row['event_id']) };
+    }
+    if (best?.eventId !== undefined && best.eventId !== null) found.push({ type: key.type, stateKey: key.stateKey, eventId: best.eventId });
+  }
+  return found.sort(compareStateKeys);
+}

@@ -7,7 +7,7 @@ import { KeyedQueue } from './keyed-queue.js';
 import { ackOutbox, claimOutboxBatch, outboxStats, pendingOutboxDestinations, retryOutboxLater } from './outbox.js';
 import { SqlReadTx, TxState } from './read-tx.js';
 import { SqlRoomTx } from './room-tx.js';
-import { checkInteger, checkNonEmptyText } from './rows.js';
+import { checkInteger, checkNonEmptyText, checkText } from './rows.js';
 import type { Dialect, SqlExecutor } from './sql.js';
 import { toInt, toStr } from './sql.js';
 import type {
@@ -31,6 +31,12 @@ export interface Engine {
    * lock shared by every process using the database.
    */
   write<T>(roomId: string | null, fn: (exec: SqlExecutor) => Promise<T>): Promise<T>;
+  /**
+   * True when the engine runs every write transaction one at a time in call
+   * order (SQLite): a room's transactions are then serialized already, and
+   * may share a commit with the ones before them.
+   */
+  readonly serializesWrites?: boolean;
   /** Runs `fn` over one consistent read-only snapshot. */
   read<T>(fn: (exec: SqlExecutor) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -56,12 +62,12 @@ export class SqlStorage implements Storage {
     return this.track(() => {
       checkNonEmptyText('roomId', roomId);
       this.checkNotNested('withRoomTransaction');
-      return this.roomQueue.run(roomId, () =>
+      const write = (): Promise<T> =>
         this.engineImpl.write(roomId, (exec) => {
           const state = new TxState();
           return this.runHandle(state, new SqlRoomTx(exec, this.engineImpl.dialect, state, roomId), fn);
-        }),
-      );
+        });
+      return this.engineImpl.serializesWrites ? write() : this.roomQueue.run(roomId, write);
     });
   }
 
@@ -95,6 +101,28 @@ export class SqlStorage implements Storage {
 
   outboxStats(now: number): Promise<OutboxStats> {
     return this.track(() => this.engineImpl.read((exec) => outboxStats(exec, now)));
+  }
+
+  putFilter(userId: string, filterJson: string, createdTs: number): Promise<string> {
+    return this.track(() => {
+      checkNonEmptyText('userId', userId);
+      checkText('filterJson', filterJson);
+      checkInteger('createdTs', createdTs);
+      return this.engineImpl.write(null, async (exec) => {
+        // Clients post the same filter at every start: hand back its ID.
+        const existing = await exec.query(
+          'SELECT MIN(filter_id) AS filter_id FROM user_filters WHERE user_id = $1 AND filter_json = $2',
+          [userId, filterJson],
+        );
+        const found = existing[0]?.['filter_id'];
+        if (found !== null && found !== undefined) return String(toInt(found));
+        const rows = await exec.query(
+          'INSERT INTO user_filters (user_id, filter_json, created_ts) VALUES ($1, $2, $3) RETURNING filter_id',
+          [userId, filterJson, createdTs],
+        );
+        return String(toInt(rows[0]?.['filter_id']));
+      });
+    });
   }
 
   sweepIdempotencyRecords(olderThanTs: number): Promise<number> {

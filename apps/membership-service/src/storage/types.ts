@@ -271,6 +271,11 @@ export interface ReadTx {
   /** Events of one room with position > `afterPosition`, ascending, at most `limit` (1..1000). */
   getRoomEventsAfter(roomId: string, afterPosition: number, limit: number): Promise<StoredEvent[]>;
   /**
+   * Events of one room with `afterPosition` < position <= `atOrBeforePosition`
+   * (`afterPosition` defaults to 0), descending, at most `limit` (1..1000).
+   */
+  getRoomEventsBackwards(roomId: string, atOrBeforePosition: number, limit: number, afterPosition?: number): Promise<StoredEvent[]>;
+  /**
    * The ordered output stream: events with position > `afterPosition`,
    * ascending, at most `limit` (1..1000), optionally only from `roomIds`.
    * A reader that advances its cursor to the last position returned never
@@ -292,6 +297,14 @@ export interface ReadTx {
   /** Full state of a snapshot, sorted by (type, stateKey); null if unknown. */
   getStateGroup(groupId: number): Promise<StateEntry[] | null>;
   getEventStateGroups(eventId: string): Promise<EventStateGroups | null>;
+  /**
+   * The entries of some keys of a snapshot's state (keys absent from it are
+   * left out), sorted by (type, stateKey); null if the group is unknown.
+   * Costs a lookup per key, however large the state.
+   */
+  getStateGroupEntries(groupId: number, keys: readonly StateKeyPair[]): Promise<StateEntry[] | null>;
+  /** The snapshots around each of `eventIds` that has them recorded. */
+  getStateGroupsOfEvents(eventIds: readonly string[]): Promise<ReadonlyMap<string, EventStateGroups>>;
   /** State before/after an event (for `/state` and `/state_ids`); null if not recorded. */
   getStateAtEvent(eventId: string, at: 'before' | 'after'): Promise<StateEntry[] | null>;
 
@@ -310,6 +323,9 @@ export interface ReadTx {
   getReceivedInvite(roomId: string, userId: string): Promise<ReceivedInvite | null>;
   /** Invites a user has received, oldest first. */
   listReceivedInvitesForUser(userId: string): Promise<ReceivedInvite[]>;
+
+  /** A filter `userId` stored, as stored; null when that user has no filter with this ID. */
+  getFilter(userId: string, filterId: string): Promise<string | null>;
 }
 
 /**
@@ -399,6 +415,13 @@ export interface Storage {
   /** Destinations a claim at `now` could return, oldest due row first. */
   pendingOutboxDestinations(now: number): Promise<string[]>;
   outboxStats(now: number): Promise<OutboxStats>;
+
+  /**
+   * Stores a client filter of `userId` (text kept exactly) and returns its ID:
+   * a short decimal string, the same one again when this user already stored
+   * the identical text.
+   */
+  putFilter(userId: string, filterJson: string, createdTs: number): Promise<string>;
 
   /** Deletes idempotency records created before `olderThanTs`; returns how many. */
   sweepIdempotencyRecords(olderThanTs: number): Promise<number>;
