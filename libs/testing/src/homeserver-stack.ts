@@ -16,6 +16,7 @@ import type { TestCertificateAuthority } from './test-ca.js';
 export interface HomeserverUser {
   readonly user_id: string;
   readonly access_token: string;
+  readonly device_id: string;
 }
 
 export interface HomeserverStackOptions {
