@@ -64,18 +64,9 @@ export interface HandlerDeps {
   readonly watchPollMs?: number;
 }
 
-/** Client-read RPCs whose handlers are still being written answer 501 M_UNRECOGNIZED until then. */
-function notYetServed(): Pick<ServiceImplementation<typeof MembershipServiceService>, 'querySync' | 'queryMessages' | 'queryVisibleState' | 'queryVisibleMembers' | 'queryVisibleEvent'> {
-  const refuse = (): never => {
-    throw MatrixError.unrecognized('Not served by this membership service yet', 501);
-  };
-  return { querySync: refuse, queryMessages: refuse, queryVisibleState: refuse, queryVisibleMembers: refuse, queryVisibleEvent: refuse };
-}
-
 export function membershipServiceHandlers(deps: HandlerDeps): ServiceImplementation<typeof MembershipServiceService> {
   const { core, storage } = deps;
   return {
-    ...notYetServed(),
     async performCreateRoom(req) {
       const preset = PRESETS[req.preset];
       const visibility = req.visibility === RoomVisibility.PUBLIC ? 'public' : req.visibility === RoomVisibility.PRIVATE ? 'private' : undefined;
