@@ -19,6 +19,8 @@ import { loginRoutes, whoamiRoutes } from './routes/account.js';
 import { discoveryRoutes, healthRoutes } from './routes/discovery.js';
 import { membershipRoutes } from './routes/membership.js';
 import { roomReadRoutes } from './routes/rooms.js';
+import { sendRoutes } from './routes/send.js';
+import { syncRoutes } from './routes/sync.js';
 import type { GatewayServices, Route } from './routes/route.js';
 import { StoreTokenVerifier } from './token-verifier.js';
 import type { TokenVerifier } from './token-verifier.js';
@@ -39,7 +41,7 @@ export interface RunningCsGateway {
 }
 
 export function gatewayRoutes(withLogin: boolean): Route[] {
-  return [...discoveryRoutes(), ...healthRoutes(), ...(withLogin ? loginRoutes() : []), ...whoamiRoutes(), ...membershipRoutes(), ...roomReadRoutes()];
+  return [...discoveryRoutes(), ...healthRoutes(), ...(withLogin ? loginRoutes() : []), ...whoamiRoutes(), ...membershipRoutes(), ...roomReadRoutes(), ...sendRoutes(), ...syncRoutes()];
 }
 
 function verifierFor(config: CsGatewayConfig, store: UserStore | undefined, logger: Logger): TokenVerifier {

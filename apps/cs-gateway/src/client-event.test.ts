@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { clientEventFromJson, toClientEvent } from './client-event.js';
+import { toClientEvent } from './client-event.js';
 
 const PDU = {
   auth_events: ['$a'],
@@ -34,15 +34,5 @@ describe('toClientEvent', () => {
   it('adds the room ID to events that carry none (v12 create events)', () => {
     const { room_id: _dropped, ...create } = { ...PDU, type: 'm.room.create', state_key: '', content: { room_version: '12' } };
     assert.equal(toClientEvent(create, '$c', '!c').room_id, '!c');
-  });
-});
-
-describe('clientEventFromJson', () => {
-  it('names v3+ events by their reference hash and v1 events by their own event_id', () => {
-    const v11 = clientEventFromJson(JSON.stringify(PDU), '11', '!r:hs.test');
-    assert.match(v11.event_id, /^\$[A-Za-z0-9_-]{43}$/);
-    assert.equal(clientEventFromJson(JSON.stringify(PDU), '11', '!r:hs.test').event_id, v11.event_id);
-    assert.notEqual(clientEventFromJson(JSON.stringify({ ...PDU, depth: 8 }), '11', '!r:hs.test').event_id, v11.event_id);
-    assert.equal(clientEventFromJson(JSON.stringify({ ...PDU, event_id: '$old:hs.test' }), '1', '!r:hs.test').event_id, '$old:hs.test');
   });
 });

@@ -1,8 +1,6 @@
 // Room events as clients see them: the federation envelope (hashes,
 // signatures, DAG references, depth, origin) removed, `event_id` and
 // `room_id` present whatever the room version.
-import { computeEventId, getRoomVersion } from '@membrane/events';
-import type { EventLike } from '@membrane/events';
 import type { JsonObject } from './request-input.js';
 
 /** Keys of a PDU that a client event keeps. */
@@ -23,10 +21,4 @@ export function toClientEvent(pdu: JsonObject, eventId: string, roomId: string):
   const event: JsonObject = {};
   for (const key of CLIENT_KEYS) if (pdu[key] !== undefined) event[key] = pdu[key];
   return { ...event, event_id: eventId, room_id: roomId } as unknown as ClientEvent;
-}
-
-/** Parses the canonical JSON of a stored PDU and names it by its event ID. */
-export function clientEventFromJson(json: string, roomVersion: string, roomId: string): ClientEvent {
-  const pdu = JSON.parse(json) as JsonObject;
-  return toClientEvent(pdu, computeEventId(pdu as EventLike, getRoomVersion(roomVersion)), roomId);
 }

@@ -265,9 +265,9 @@ describe('cs-gateway over HTTP', () => {
     await joinRoom(users.dave, roomId);
     const leave = `${V3}/rooms/${enc(roomId)}/leave`;
     const headers = { 'content-type': 'application/json' };
-    for (const raw of ['not json', '{"reason":', '[]', '["reason"]', '"bye"', '42', 'null']) {
-      assertError(await http.call('POST', leave, { token: users.dave.access_token, raw, headers }), 400, 'M_NOT_JSON');
-      assertError(await http.call('POST', `${V3}/rooms/${enc(roomId)}/forget`, { token: users.dave.access_token, raw, headers }), 400, 'M_NOT_JSON');
+    for (const [raw, errcode] of [['not json', 'M_NOT_JSON'], ['{"reason":', 'M_NOT_JSON'], ['[]', 'M_BAD_JSON'], ['["reason"]', 'M_BAD_JSON'], ['"bye"', 'M_BAD_JSON'], ['42', 'M_BAD_JSON'], ['null', 'M_BAD_JSON']] as const) {
+      assertError(await http.call('POST', leave, { token: users.dave.access_token, raw, headers }), 400, errcode);
+      assertError(await http.call('POST', `${V3}/rooms/${enc(roomId)}/forget`, { token: users.dave.access_token, raw, headers }), 400, errcode);
     }
     for (const reason of [42, null, true, ['bye'], { text: 'bye' }]) {
       assertError(await http.call('POST', leave, { token: users.dave.access_token, json: { reason } }), 400, 'M_BAD_JSON');

@@ -74,9 +74,10 @@ export function createHttpApp(options: HttpAppOptions): Express {
     for (const r of routes) {
       const steps: RequestHandler[] = [];
       if (r.auth) steps.push(authenticate(options.verifier));
-      if (r.method === 'POST') steps.push(express.raw({ type: () => true, limit: options.maxBodyBytes }));
+      if (r.method !== 'GET') steps.push(express.raw({ type: () => true, limit: options.maxBodyBytes }));
       steps.push(runRoute(r, options));
       if (r.method === 'GET') route.get(...steps);
+      else if (r.method === 'PUT') route.put(...steps);
       else route.post(...steps);
     }
     const allowed = [...new Set(routes.flatMap((r) => (r.method === 'GET' ? ['GET', 'HEAD'] : [r.method])))].join(', ');
@@ -104,7 +105,8 @@ function groupByPath(routes: readonly Route[]): Map<string, Route[]> {
 
 /** CORS headers on every answer; OPTIONS is answered here and runs no endpoint logic. */
 function cors(req: Request, res: Response, next: NextFunction): void {
-  res.set(CORS_HEADERS);
+  // setHeader directly: express's res.set runs its content-type logic per header.
+  for (const name in CORS_HEADERS) res.setHeader(name, CORS_HEADERS[name] as string);
   if (req.method === 'OPTIONS') {
     res.status(204).end();
     return;
@@ -133,7 +135,7 @@ function runRoute(route: Route, options: HttpAppOptions): RequestHandler {
         req,
         params: req.params as Record<string, string>,
         query: req.query as Record<string, unknown>,
-        body: route.method === 'POST' ? parseJsonObjectBody(Buffer.isBuffer(req.body) ? req.body : undefined) : {},
+        body: route.method !== 'GET' ? parseJsonObjectBody(Buffer.isBuffer(req.body) ? req.body : undefined) : {},
         clientAddress: req.ip ?? req.socket.remoteAddress ?? 'unknown',
         services: options.services,
         rpc: { requestId: locals.requestId, deadlineMs: options.membershipDeadlineMs },

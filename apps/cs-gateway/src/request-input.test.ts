@@ -21,10 +21,9 @@ describe('parseJsonObjectBody', () => {
     assert.deepEqual(parseJsonObjectBody(bytes('\uFEFF{}')), {});
   });
 
-  it('refuses anything that is not a JSON object with M_NOT_JSON', () => {
-    for (const text of ['nope', '{"a":', '[]', '[{}]', '"text"', '42', 'null', 'true']) {
-      rejectsWith(() => parseJsonObjectBody(bytes(text)), 400, 'M_NOT_JSON');
-    }
+  it('refuses text that is not JSON with M_NOT_JSON, and JSON that is not an object with M_BAD_JSON', () => {
+    for (const text of ['nope', '{"a":']) rejectsWith(() => parseJsonObjectBody(bytes(text)), 400, 'M_NOT_JSON');
+    for (const text of ['[]', '[{}]', '"text"', '42', 'null', 'true']) rejectsWith(() => parseJsonObjectBody(bytes(text)), 400, 'M_BAD_JSON');
     rejectsWith(() => parseJsonObjectBody(new Uint8Array([0x7b, 0xff, 0x7d])), 400, 'M_NOT_JSON');
   });
 });

@@ -32,7 +32,8 @@ export function parseJsonObjectBody(raw: Uint8Array | undefined): JsonObject {
   } catch {
     throw MatrixError.notJson('Content not JSON.');
   }
-  if (!isJsonObject(value)) throw MatrixError.notJson('Content must be a JSON object.');
+  // Valid JSON of the wrong shape is the spec's M_BAD_JSON (as Synapse answers); M_NOT_JSON is for text that is not JSON.
+  if (!isJsonObject(value)) throw MatrixError.badJson('Content must be a JSON object.');
   return value;
 }
 

@@ -1,6 +1,6 @@
 // What a client asks first: which spec versions are served, what this server
-// can do, and (outside Matrix) whether the gateway is alive and ready.
-import { SUPPORTED_ROOM_VERSIONS } from '@membrane/events';
+// can do, its push rules, and (outside Matrix) whether the gateway is alive
+// and ready.
 import { authedRoute, publicRoute } from './route.js';
 import type { Route } from './route.js';
 
@@ -22,23 +22,36 @@ export function discoveryRoutes(): Route[] {
     authedRoute({
       method: 'GET',
       path: '/capabilities',
-      run: async (_input, ctx) => ({
-        body: {
-          capabilities: {
-            'm.room_versions': {
-              default: ctx.services.defaultRoomVersion,
-              available: Object.fromEntries(SUPPORTED_ROOM_VERSIONS.map((v) => [v, 'stable'])),
+      async run(_input, ctx) {
+        // The membership service creates and joins rooms, so its answer is the truth about room versions and forgetting.
+        const service = await ctx.services.membership.queryCapabilities({}, ctx.rpc);
+        return {
+          body: {
+            capabilities: {
+              'm.room_versions': {
+                default: service.defaultRoomVersion,
+                available: Object.fromEntries(service.supportedRoomVersions.map((v) => [v, 'stable'])),
+              },
+              'm.forget_forced_upon_leave': { enabled: service.forgetForcedUponLeave },
+              // Account and profile changes are not served here; say so, since absent means "allowed".
+              'm.change_password': { enabled: false },
+              'm.set_displayname': { enabled: false },
+              'm.set_avatar_url': { enabled: false },
+              'm.3pid_changes': { enabled: false },
             },
-            // Account and profile changes are not served here; say so, since absent means "allowed".
-            'm.change_password': { enabled: false },
-            'm.set_displayname': { enabled: false },
-            'm.set_avatar_url': { enabled: false },
-            'm.3pid_changes': { enabled: false },
           },
-        },
-      }),
+        };
+      },
     }),
+    // Push is not implemented: an empty rule set is a valid answer, and clients
+    // (matrix-js-sdk's startClient waits for it) go on with their defaults.
+    authedRoute({ method: 'GET', path: '/pushrules/', run: async () => ({ body: { global: emptyRuleset() } }) }),
+    authedRoute({ method: 'GET', path: '/pushrules/global/', run: async () => ({ body: emptyRuleset() }) }),
   ];
+}
+
+function emptyRuleset(): Record<string, never[]> {
+  return { override: [], content: [], room: [], sender: [], underride: [] };
 }
 
 export function healthRoutes(): Route[] {

@@ -1,5 +1,5 @@
-// Membership changes: leave, forget, join, invite, kick, ban, unban and
-// createRoom. Each reads its input, and hands the intent to the membership
+// Membership changes: leave, forget, join, knock, invite, kick, ban, unban
+// and createRoom. Each reads its input, and hands the intent to the membership
 // service, which decides and answers with a Matrix error when it refuses.
 import { MatrixError } from '@membrane/matrix-errors';
 import { RoomPreset, RoomVisibility } from '@membrane/proto';
@@ -132,6 +132,16 @@ export function membershipRoutes(): Route[] {
         },
       }),
     ),
+    authedRoute({
+      method: 'POST',
+      path: '/knock/:roomIdOrAlias',
+      rateLimit: 'membership',
+      parse: (ctx) => ({ roomIdOrAlias: roomIdOrAliasParam(ctx.params['roomIdOrAlias'] ?? ''), reason: reasonOf(ctx), serverNames: joinServers(ctx.query) }),
+      async run(input, ctx) {
+        const knocked = await ctx.services.membership.performKnock({ ...input, userId: ctx.user.userId }, ctx.rpc);
+        return { body: { room_id: knocked.roomId } };
+      },
+    }),
     authedRoute({
       method: 'POST',
       path: '/rooms/:roomId/invite',

@@ -1,76 +1,66 @@
-// Reads about rooms: the rooms a user is in, a room's members, one state
-// event. Who may read follows Synapse: members read the current state;
-// users who left (and did not forget) read the state as it was when they
-// left; anyone reads a world_readable room; everyone else gets 403.
+// Reads about rooms: joined rooms, state, members, one event, and /messages.
+// What a user may see is the membership service's decision (history
+// visibility, the room frozen at the user's leave, forgotten rooms hidden):
+// it answers 403 or 404 itself, and the gateway only shapes the events.
 import { MatrixError } from '@membrane/matrix-errors';
 import { Membership } from '@membrane/proto';
-import type { QueryRoomStateResponse } from '@membrane/proto';
-import { clientEventFromJson } from '../client-event.js';
+import type { ViewedEvent } from '@membrane/proto';
+import { parseRoomEventFilter } from '@membrane/views';
+import { optionalEnumQuery, optionalIntegerQuery, optionalJsonQuery } from '../query-input.js';
 import { optionalQueryValue, roomIdParam } from '../request-input.js';
-import type { JsonObject } from '../request-input.js';
+import { formatStreamToken, parseStreamToken } from '../stream-token.js';
+import { viewedEventForClient } from '../viewed-event.js';
+import type { EventFormat } from '../viewed-event.js';
 import { authedRoute } from './route.js';
-import type { AuthedContext, MembershipClient, Route } from './route.js';
+import type { AuthedContext, Route } from './route.js';
 
-const MEMBERSHIPS = ['join', 'invite', 'knock', 'leave', 'ban'] as const;
+const MEMBERSHIPS: Readonly<Record<string, Membership>> = {
+  join: Membership.JOIN,
+  invite: Membership.INVITE,
+  knock: Membership.KNOCK,
+  leave: Membership.LEAVE,
+  ban: Membership.BAN,
+};
 
-interface StateEvent {
-  readonly json: string;
-  readonly parsed: JsonObject;
+/** /messages without `limit` (as Synapse), and the most it answers at once. */
+const DEFAULT_MESSAGES_LIMIT = 10;
+const MAX_MESSAGES_LIMIT = 1000;
+
+function roomOf(ctx: AuthedContext): string {
+  return roomIdParam(ctx.params['roomId'] ?? '');
 }
 
-interface ReadableState {
-  readonly roomVersion: string;
-  readonly events: readonly StateEvent[];
+function membershipsOf(ctx: AuthedContext, key: string): Membership[] {
+  const value = optionalEnumQuery(ctx.query, key, Object.keys(MEMBERSHIPS));
+  return value === undefined ? [] : [MEMBERSHIPS[value] as Membership];
 }
 
-function notReadable(userId: string, roomId: string): MatrixError {
-  return MatrixError.forbidden(`User ${userId} not in room ${roomId}, and room previews are disabled`);
+function clientEvents(events: readonly ViewedEvent[], roomId: string, format?: EventFormat): Record<string, unknown>[] {
+  const now = Date.now();
+  return events.map((e) => viewedEventForClient(e, { roomId, withRoomId: true, now, ...(format === undefined ? {} : { format }) }));
 }
 
-function parsedState(state: QueryRoomStateResponse): ReadableState {
-  return { roomVersion: state.roomVersion, events: state.stateEventsJson.map((json) => ({ json, parsed: JSON.parse(json) as JsonObject })) };
-}
-
-function findState(state: ReadableState, type: string, stateKey: string): StateEvent | undefined {
-  return state.events.find((e) => e.parsed['type'] === type && e.parsed['state_key'] === stateKey);
-}
-
-function isWorldReadable(state: ReadableState): boolean {
-  const content = findState(state, 'm.room.history_visibility', '')?.parsed['content'];
-  return typeof content === 'object' && content !== null && (content as JsonObject)['history_visibility'] === 'world_readable';
-}
-
-/** The room state this user may see, or 403 (also for rooms this server does not know). */
-export async function readableState(membership: MembershipClient, roomId: string, userId: string, ctx: AuthedContext): Promise<ReadableState> {
-  const mine = await membership.queryMembership({ roomId, userId }, ctx.rpc);
-  if (mine.membership === Membership.JOIN) return parsedState(await membership.queryRoomState({ roomId }, ctx.rpc));
-  if (mine.membership === Membership.LEAVE && !mine.forgotten && mine.eventId !== '') {
-    try {
-      return parsedState(await membership.queryRoomState({ roomId, atEventId: mine.eventId }, ctx.rpc));
-    } catch (err) {
-      // A leave recorded without the room's state (a rejected remote invite) has no state to show.
-      if (err instanceof MatrixError && err.status === 404) throw notReadable(userId, roomId);
-      throw err;
-    }
-  }
-  if (mine.roomKnown) {
-    const current = parsedState(await membership.queryRoomState({ roomId }, ctx.rpc));
-    if (isWorldReadable(current)) return current;
-  }
-  throw notReadable(userId, roomId);
-}
-
-function membershipFilter(ctx: AuthedContext, key: string): string | undefined {
-  const value = optionalQueryValue(ctx.query, key);
-  if (value !== undefined && !(MEMBERSHIPS as readonly string[]).includes(value)) {
-    throw MatrixError.invalidParam(`Query parameter "${key}" must be one of ${MEMBERSHIPS.join(', ')}`);
-  }
-  return value;
-}
-
-function membershipOf(event: StateEvent): unknown {
-  const content = event.parsed['content'];
-  return typeof content === 'object' && content !== null ? (content as JsonObject)['membership'] : undefined;
+/** GET of one state event: its content, or the whole event with `?format=event`. */
+function stateEventRoute(path: string): Route {
+  return authedRoute({
+    method: 'GET',
+    path,
+    parse: (ctx) => ({
+      roomId: roomOf(ctx),
+      eventType: ctx.params['eventType'] ?? '',
+      stateKey: ctx.params['stateKey'] ?? '',
+      asEvent: optionalEnumQuery(ctx.query, 'format', ['content', 'event'] as const) === 'event',
+    }),
+    async run(input, ctx) {
+      const answer = await ctx.services.membership.queryVisibleState(
+        { roomId: input.roomId, viewerUserId: ctx.user.userId, eventType: input.eventType, stateKey: input.stateKey },
+        ctx.rpc,
+      );
+      const [event] = clientEvents(answer.events, input.roomId);
+      if (event === undefined) throw MatrixError.notFound('Event not found.');
+      return { body: input.asEvent ? event : event['content'] };
+    },
+  });
 }
 
 export function roomReadRoutes(): Route[] {
@@ -86,33 +76,81 @@ export function roomReadRoutes(): Route[] {
     authedRoute({
       method: 'GET',
       path: '/rooms/:roomId/members',
-      // `at` (a sync token) is not supported: the answer is the state the user may see now.
-      parse: (ctx) => ({ roomId: roomIdParam(ctx.params['roomId'] ?? ''), only: membershipFilter(ctx, 'membership'), not: membershipFilter(ctx, 'not_membership') }),
+      parse: (ctx) => {
+        const at = optionalQueryValue(ctx.query, 'at');
+        return {
+          roomId: roomOf(ctx),
+          atPosition: at === undefined ? undefined : parseStreamToken(at, 'at'),
+          memberships: membershipsOf(ctx, 'membership'),
+          notMemberships: membershipsOf(ctx, 'not_membership'),
+        };
+      },
       async run(input, ctx) {
-        const state = await readableState(ctx.services.membership, input.roomId, ctx.user.userId, ctx);
-        const chunk = state.events
-          .filter((e) => e.parsed['type'] === 'm.room.member')
-          .filter((e) => (input.only === undefined || membershipOf(e) === input.only) && (input.not === undefined || membershipOf(e) !== input.not))
-          .map((e) => clientEventFromJson(e.json, state.roomVersion, input.roomId));
-        return { body: { chunk } };
+        const answer = await ctx.services.membership.queryVisibleMembers({ ...input, viewerUserId: ctx.user.userId }, ctx.rpc);
+        return { body: { chunk: clientEvents(answer.events, input.roomId) } };
       },
     }),
-    ...['/rooms/:roomId/state/:eventType/:stateKey', '/rooms/:roomId/state/:eventType', '/rooms/:roomId/state/:eventType/'].map((path) =>
-      authedRoute({
-        method: 'GET',
-        path,
-        parse: (ctx) => {
-          const eventType = ctx.params['eventType'] ?? '';
-          const stateKey = ctx.params['stateKey'] ?? '';
-          return { roomId: roomIdParam(ctx.params['roomId'] ?? ''), eventType, stateKey, asEvent: optionalQueryValue(ctx.query, 'format') === 'event' };
-        },
-        async run(input, ctx) {
-          const state = await readableState(ctx.services.membership, input.roomId, ctx.user.userId, ctx);
-          const event = findState(state, input.eventType, input.stateKey);
-          if (event === undefined) throw MatrixError.notFound('Event not found.');
-          return { body: input.asEvent ? clientEventFromJson(event.json, state.roomVersion, input.roomId) : event.parsed['content'] };
-        },
-      }),
-    ),
+    authedRoute({
+      method: 'GET',
+      path: '/rooms/:roomId/state',
+      parse: (ctx) => ({ roomId: roomOf(ctx) }),
+      async run(input, ctx) {
+        const answer = await ctx.services.membership.queryVisibleState({ roomId: input.roomId, viewerUserId: ctx.user.userId }, ctx.rpc);
+        return { body: clientEvents(answer.events, input.roomId) };
+      },
+    }),
+    // The empty state key may be left out, with or without the trailing slash.
+    ...['/rooms/:roomId/state/:eventType/:stateKey', '/rooms/:roomId/state/:eventType', '/rooms/:roomId/state/:eventType/'].map(stateEventRoute),
+    authedRoute({
+      method: 'GET',
+      path: '/rooms/:roomId/event/:eventId',
+      parse: (ctx) => {
+        const eventId = ctx.params['eventId'] ?? '';
+        if (!eventId.startsWith('$')) throw MatrixError.invalidParam(`Not a valid event ID: ${eventId}`);
+        return { roomId: roomOf(ctx), eventId };
+      },
+      async run(input, ctx) {
+        const answer = await ctx.services.membership.queryVisibleEvent({ ...input, viewerUserId: ctx.user.userId }, ctx.rpc);
+        if (answer.event === undefined) throw MatrixError.notFound('Event not found.');
+        const [event] = clientEvents([answer.event], input.roomId);
+        return { body: event };
+      },
+    }),
+    authedRoute({
+      method: 'GET',
+      path: '/rooms/:roomId/messages',
+      parse: (ctx) => {
+        const from = optionalQueryValue(ctx.query, 'from');
+        const to = optionalQueryValue(ctx.query, 'to');
+        const filter = optionalJsonQuery(ctx.query, 'filter');
+        return {
+          roomId: roomOf(ctx),
+          fromPosition: from === undefined ? undefined : parseStreamToken(from, 'from'),
+          toPosition: to === undefined ? undefined : parseStreamToken(to, 'to'),
+          // The spec requires `dir`; Synapse reads a missing one as `f`, and so do we.
+          backwards: (optionalEnumQuery(ctx.query, 'dir', ['b', 'f'] as const) ?? 'f') === 'b',
+          limit: Math.min(optionalIntegerQuery(ctx.query, 'limit') ?? DEFAULT_MESSAGES_LIMIT, MAX_MESSAGES_LIMIT),
+          filter: filter === undefined ? undefined : parseRoomEventFilter(filter),
+        };
+      },
+      async run(input, ctx) {
+        const { filter, ...rest } = input;
+        const answer = await ctx.services.membership.queryMessages(
+          { ...rest, viewerUserId: ctx.user.userId, filterJson: filter === undefined ? '' : JSON.stringify(filter) },
+          ctx.rpc,
+        );
+        // A RoomEventFilter may carry the Filter's `event_format` (Synapse honours it here too).
+        const federation = (filter as { event_format?: unknown } | undefined)?.event_format === 'federation';
+        return {
+          body: {
+            chunk: clientEvents(answer.events, input.roomId, { federation }),
+            start: formatStreamToken(answer.startPosition),
+            ...(answer.endPosition === undefined ? {} : { end: formatStreamToken(answer.endPosition) }),
+            // Lazy-loaded members are not served: clients read /members.
+            state: [],
+          },
+        };
+      },
+    }),
   ];
 }

@@ -46,8 +46,10 @@ export interface AuthedContext extends RequestContext {
   readonly user: AuthenticatedUser;
 }
 
+export type HttpMethod = 'GET' | 'POST' | 'PUT';
+
 export interface Route {
-  readonly method: 'GET' | 'POST';
+  readonly method: HttpMethod;
   readonly path: string;
   readonly base: RouteBase;
   readonly auth: boolean;
@@ -56,7 +58,7 @@ export interface Route {
 }
 
 interface RouteDefinition<C, I> {
-  readonly method: 'GET' | 'POST';
+  readonly method: HttpMethod;
   readonly path: string;
   readonly base?: RouteBase;
   readonly rateLimit?: RateLimitKind;

@@ -43,6 +43,8 @@ interface Pending {
 }
 
 export interface NioDriverOptions {
+  /** Another driver speaking the same protocol (default nio_flow.py). */
+  readonly script?: string;
   /** Bound of one call (nio's own bound is shorter). */
   readonly callTimeoutMs?: number;
   /** Bound of the whole process: killed after this. */
@@ -64,7 +66,7 @@ export class NioDriver {
   ) {}
 
   static async start(baseUrl: string, users: Readonly<Record<string, CreatedUser>>, options: NioDriverOptions = {}): Promise<NioDriver> {
-    const child = spawn(SYSTEM_PYTHON, [SCRIPT], { env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' } });
+    const child = spawn(SYSTEM_PYTHON, [options.script ?? SCRIPT], { env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' } });
     const lifetime = setTimeout(() => child.kill('SIGKILL'), options.lifetimeMs ?? 180_000);
     lifetime.unref();
     const lines = createInterface({ input: child.stdout });
