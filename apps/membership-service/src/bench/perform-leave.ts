@@ -20,6 +20,7 @@ const CONCURRENCY = 32;
 const SERVER = 'bench.test';
 
 interface Figure {
+  readonly id: string;
   readonly group: string;
   readonly name: string;
   readonly opsPerSecond: number;
@@ -56,7 +57,7 @@ async function inProcess(engine: 'sqlite'): Promise<void> {
       async (creator) => (await core.createRoom({ creator, preset: 'public_chat' })).roomId,
     );
     const run = await runWithConcurrency(targets.map((t) => () => core.leave({ roomId: t.roomId, userId: t.userId })), CONCURRENCY);
-    emit({ group: 'membership-service', name: `PerformLeave in-process (${engine})`, opsPerSecond: throughputOf(run), detail: `${targets.length} leaves over ${ROOMS} rooms, ${CONCURRENCY} in flight` });
+    emit({ id: 'in-process.perform-leave', group: 'membership-service', name: `PerformLeave in-process (${engine})`, opsPerSecond: throughputOf(run), detail: `${targets.length} leaves over ${ROOMS} rooms, ${CONCURRENCY} in flight` });
   } finally {
     await storage.close();
     rmSync(dir, { recursive: true, force: true });
@@ -73,7 +74,7 @@ async function overGrpc(): Promise<void> {
       async (creator) => (await client.performCreateRoom({ creatorUserId: creator, preset: RoomPreset.PUBLIC_CHAT, visibility: 0, invitees: [] })).roomId,
     );
     const run = await runWithConcurrency(targets.map((t) => () => client.performLeave({ roomId: t.roomId, userId: t.userId })), CONCURRENCY);
-    emit({ group: 'membership-service', name: 'PerformLeave over gRPC (sqlite)', opsPerSecond: throughputOf(run), detail: `${targets.length} leaves over ${ROOMS} rooms, ${CONCURRENCY} in flight, separate process` });
+    emit({ id: 'in-process.perform-leave.grpc', group: 'membership-service', name: 'PerformLeave over gRPC (sqlite)', opsPerSecond: throughputOf(run), detail: `${targets.length} leaves over ${ROOMS} rooms, ${CONCURRENCY} in flight, separate process` });
   } finally {
     client.close();
     await service.stop();

@@ -1,16 +1,19 @@
 // Benchmarks that live beside the apps (tools may not import apps) run as
 // child processes that print one JSON figure per line.
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { BenchResult } from '../harness.js';
-import { SMOKE } from '../harness.js';
+import type { BenchResult, ScenarioContext } from '../harness.js';
 
-function runAppScript(relativePath: string): BenchResult[] {
+async function runAppScript(relativePath: string, context: ScenarioContext): Promise<BenchResult[]> {
   const script = fileURLToPath(new URL(`../../../../${relativePath}`, import.meta.url));
-  const output = execFileSync(process.execPath, ['--import', 'tsx', script, ...(SMOKE ? ['--smoke'] : [])], {
-    encoding: 'utf8',
-    timeout: 600_000,
-    stdio: ['ignore', 'pipe', 'inherit'],
+  const output = await new Promise<string>((resolve, reject) => {
+    const child = execFile(
+      process.execPath,
+      ['--import', 'tsx', script, ...(context.size === 'smoke' ? ['--smoke'] : [])],
+      { encoding: 'utf8', timeout: 600_000, maxBuffer: 16 * 2 ** 20 },
+      (err, stdout) => (err === null ? resolve(stdout) : reject(err)),
+    );
+    child.stderr?.on('data', (chunk: string) => process.stderr.write(chunk));
   });
   return output
     .split('\n')
@@ -18,12 +21,12 @@ function runAppScript(relativePath: string): BenchResult[] {
     .map((line) => JSON.parse(line) as BenchResult);
 }
 
-/** PerformLeave in-process and over gRPC. */
-export function benchMembershipService(): BenchResult[] {
-  return runAppScript('apps/membership-service/src/bench/perform-leave.ts');
+/** Scenario 1: PerformLeave in-process (core + storage), and over gRPC. */
+export function benchMembershipService(context: ScenarioContext): Promise<BenchResult[]> {
+  return runAppScript('apps/membership-service/src/bench/perform-leave.ts', context);
 }
 
-/** Authenticated send_leave v2 end to end over HTTPS. */
-export function benchFederationSendLeave(): BenchResult[] {
-  return runAppScript('apps/federation-gateway/src/bench/send-leave.ts');
+/** Scenario 3: authenticated send_leave v2 end to end over HTTPS. */
+export function benchFederationSendLeave(context: ScenarioContext): Promise<BenchResult[]> {
+  return runAppScript('apps/federation-gateway/src/bench/send-leave.ts', context);
 }
