@@ -154,6 +154,69 @@ describe('two homeservers federating', { timeout: 240_000 }, () => {
     assert.ok(retried, 'hs1 failed to deliver while hs2 was down and delivered on a retry');
   });
 
+  /** A room of alice on hs1 whose join rule takes knocks. */
+  async function knockRoom(name: string): Promise<string> {
+    const created = await cs(hs1, alice, 'POST', '/createRoom', { preset: 'private_chat', name });
+    assert.equal(created.status, 200, JSON.stringify(created.body));
+    const roomId = created.body['room_id'] as string;
+    const rules = await cs(hs1, alice, 'PUT', `/rooms/${enc(roomId)}/state/m.room.join_rules/`, { join_rule: 'knock' });
+    assert.equal(rules.status, 200, JSON.stringify(rules.body));
+    return roomId;
+  }
+
+  /** The events of bob's room in a section of his /sync on hs2 (`knock` → knock_state, `invite` → invite_state). */
+  async function syncSection(section: 'knock' | 'invite', roomId: string): Promise<{ type: string; state_key: string; content: Record<string, unknown> }[] | undefined> {
+    const answer = await cs(hs2, bob, 'GET', '/sync');
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    const rooms = (answer.body['rooms'] as Record<string, Record<string, Record<string, { events: never[] }>>>)[section];
+    return rooms?.[roomId]?.[`${section}_state`]?.events;
+  }
+
+  it('5. a user of hs2 knocks on a room of hs1 (make_knock / send_knock); hs1 sees the knock and invites; the user joins', async () => {
+    const roomId = await knockRoom('Knock here');
+    const knocked = await cs(hs2, bob, 'POST', `/knock/${enc(roomId)}?server_name=${enc(hs1.serverName)}`, { reason: 'let me in' });
+    assert.equal(knocked.status, 200, JSON.stringify(knocked.body));
+    assert.deepEqual(knocked.body, { room_id: roomId });
+    assert.equal(await membershipSeen(hs1, alice, roomId, bob.user_id), 'knock', 'send_knock reached hs1 before the knock returned');
+
+    const knockState = await syncSection('knock', roomId);
+    assert.ok(knockState !== undefined, "the knock is in bob's /sync on hs2");
+    assert.deepEqual(knockState.find((e) => e.type === 'm.room.name')?.content, { name: 'Knock here' }, 'with the knock_room_state hs1 answered');
+    assert.deepEqual(knockState.find((e) => e.type === 'm.room.join_rules')?.content, { join_rule: 'knock' });
+    assert.deepEqual([knockState.at(-1)?.state_key, knockState.at(-1)?.content['membership'], knockState.at(-1)?.content['reason']], [bob.user_id, 'knock', 'let me in']);
+    const again = await cs(hs2, bob, 'POST', `/knock/${enc(roomId)}?server_name=${enc(hs1.serverName)}`, {});
+    assert.equal(again.status, 200, 'knocking again while knocking is fine');
+
+    const invited = await cs(hs1, alice, 'POST', `/rooms/${enc(roomId)}/invite`, { user_id: bob.user_id });
+    assert.equal(invited.status, 200, JSON.stringify(invited.body));
+    assert.equal(await syncSection('knock', roomId), undefined, 'the invite answered the knock');
+    assert.ok((await syncSection('invite', roomId)) !== undefined, "the invite is in bob's /sync");
+
+    const joined = await cs(hs2, bob, 'POST', `/join/${enc(roomId)}`, {});
+    assert.equal(joined.status, 200, JSON.stringify(joined.body));
+    assert.equal(await membershipSeen(hs1, alice, roomId, bob.user_id), 'join');
+    assert.equal(await membershipSeen(hs2, bob, roomId, alice.user_id), 'join', 'hs2 is in the room now');
+  });
+
+  it('6. a user of hs2 rescinds a knock on a room of hs1 by leaving (make_leave / send_leave); a room without knocking refuses', async () => {
+    const roomId = await knockRoom('Changed my mind');
+    const knocked = await cs(hs2, bob, 'POST', `/knock/${enc(roomId)}?server_name=${enc(hs1.serverName)}`, {});
+    assert.equal(knocked.status, 200, JSON.stringify(knocked.body));
+    const left = await cs(hs2, bob, 'POST', `/rooms/${enc(roomId)}/leave`, { reason: 'never mind' });
+    assert.equal(left.status, 200, JSON.stringify(left.body));
+    assert.equal(await membershipSeen(hs1, alice, roomId, bob.user_id), 'leave', 'send_leave reached hs1 before the leave returned');
+    assert.equal(await syncSection('knock', roomId), undefined);
+    const forgot = await cs(hs2, bob, 'POST', `/rooms/${enc(roomId)}/forget`, {});
+    assert.equal(forgot.status, 200, 'the knock is over on hs2 too');
+
+    const closed = await cs(hs1, alice, 'POST', '/createRoom', { preset: 'private_chat' });
+    const closedId = closed.body['room_id'] as string;
+    const refused = await cs(hs2, bob, 'POST', `/knock/${enc(closedId)}?server_name=${enc(hs1.serverName)}`, {});
+    assert.equal(refused.status, 403, JSON.stringify(refused.body));
+    assert.equal(refused.body['errcode'], 'M_FORBIDDEN');
+    assert.equal(await membershipSeen(hs1, alice, closedId, bob.user_id), undefined);
+  });
+
   it('3. with hs1 stopped, rejecting its invite records a local out-of-band leave and the invite is gone', async () => {
     const created = await cs(hs1, alice, 'POST', '/createRoom', { preset: 'private_chat' });
     const roomId = created.body['room_id'] as string;

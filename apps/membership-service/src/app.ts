@@ -103,7 +103,7 @@ function remoteMembershipClient(address: string, deadlineMs: number, interceptor
         userId: request.userId,
         serverNames: [...request.serverNames],
         roomVersion: request.roomVersion,
-        kind: RemoteLeaveKind.REJECT_INVITE,
+        kind: request.kind === 'rescind-knock' ? RemoteLeaveKind.RESCIND_KNOCK : RemoteLeaveKind.REJECT_INVITE,
         ...(request.reason === undefined ? {} : { reason: request.reason }),
       });
       // No server accepted it: the caller records an out-of-band leave.
@@ -128,6 +128,16 @@ function remoteMembershipClient(address: string, deadlineMs: number, interceptor
         contentExtrasJson: request.reason === undefined ? '' : JSON.stringify({ reason: request.reason }),
       });
       return { roomVersion: answer.roomVersion, joinEventJson: answer.joinEventJson, stateJson: answer.stateJson, authChainJson: answer.authChainJson };
+    },
+    async knock(request) {
+      const answer = await client.performRemoteKnock({
+        roomId: request.roomId,
+        userId: request.userId,
+        serverNames: [...request.serverNames],
+        supportedRoomVersions: [...request.supportedRoomVersions],
+        ...(request.reason === undefined ? {} : { reason: request.reason }),
+      });
+      return { roomVersion: answer.roomVersion, knockEventJson: answer.knockEventJson, knockRoomStateJson: answer.knockRoomStateJson, serverName: answer.serverName };
     },
     notifyOutbox() {
       // Coalesce the commits of a burst into one wake-up; the sender also polls, so a lost one only delays.

@@ -240,9 +240,9 @@ describe('MembershipCore: what clients write', () => {
       await rejectsWith(fx.core.knock({ roomIdOrAlias: v6, userId: carol }), 403, 'M_FORBIDDEN', /version 6/);
     });
 
-    it('is 404 for aliases and for rooms this server is not in, saying federation knocks are not supported yet', async () => {
+    it('is 404 for aliases, and for rooms this server is not in when there is no federation gateway to knock through', async () => {
       await rejectsWith(fx.core.knock({ roomIdOrAlias: '#room:hs.test', userId: carol }), 404, 'M_NOT_FOUND');
-      await rejectsWith(fx.core.knock({ roomIdOrAlias: '!elsewhere:remote.test', userId: carol, serverNames: ['remote.test'] }), 404, 'M_NOT_FOUND', /federation is not supported/);
+      await rejectsWith(fx.core.knock({ roomIdOrAlias: '!elsewhere:remote.test', userId: carol, serverNames: ['remote.test'] }), 404, 'M_NOT_FOUND', /no federation gateway/);
       // A room known only through a remote invite: we are not resident.
       const remoteSigner = { serverName: 'remote.test', key: generateSigningKey('r1') };
       const invite = buildPdu(
@@ -257,7 +257,7 @@ describe('MembershipCore: what clients write', () => {
       );
       const [outcome] = await fx.core.inputEvents('remote.test', 'invite', [{ json: JSON.stringify(invite.event), roomVersion: '11' }]);
       assert.equal(outcome?.accepted, true, outcome?.error?.message);
-      await rejectsWith(fx.core.knock({ roomIdOrAlias: '!invited:remote.test', userId: carol }), 404, 'M_NOT_FOUND', /federation is not supported/);
+      await rejectsWith(fx.core.knock({ roomIdOrAlias: '!invited:remote.test', userId: carol }), 404, 'M_NOT_FOUND', /no federation gateway/);
     });
   });
 

@@ -23,6 +23,7 @@ import {
   powerLevelOf,
   roomIdFromCreateEventId,
   serverNameOf,
+  STRIPPED_STATE_TYPES,
   SUPPORTED_ROOM_VERSIONS,
   validatePdu,
 } from '@membrane/events';
@@ -61,15 +62,30 @@ export interface RemoteMembership {
   /** Has the invitee's server counter-sign our invite (federation `invite`); returns the event signed by both. */
   invite?(request: { roomId: string; roomVersion: string; eventJson: string; inviteRoomStateJson: readonly string[] }): Promise<{ eventJson: string }>;
   /** Rejects an invite / rescinds a knock through a server in the room; returns the leave event sent. */
-  leave(request: { roomId: string; userId: string; serverNames: readonly string[]; reason?: string; roomVersion: string }): Promise<{ eventJson: string }>;
+  leave(request: { roomId: string; userId: string; serverNames: readonly string[]; reason?: string; roomVersion: string; kind?: 'reject-invite' | 'rescind-knock' }): Promise<{ eventJson: string }>;
   /**
    * Joins a room through a resident server (make_join / send_join); returns
    * our join event and the room state before it with its auth chain, their
    * signatures checked. Throws a MatrixError when no server let us join.
    */
   join?(request: { roomId: string; userId: string; serverNames: readonly string[]; supportedRoomVersions: readonly string[]; reason?: string }): Promise<RemoteJoinAnswer>;
+  /**
+   * Knocks on a room through a resident server (make_knock / send_knock);
+   * returns our knock event and the room state the server answered.
+   * Throws a MatrixError when no server took the knock.
+   */
+  knock?(request: { roomId: string; userId: string; serverNames: readonly string[]; supportedRoomVersions: readonly string[]; reason?: string }): Promise<RemoteKnockAnswer>;
   /** The outbox has new entries: wake the transaction sender (best effort). */
   notifyOutbox?(): void;
+}
+
+export interface RemoteKnockAnswer {
+  readonly roomVersion: string;
+  readonly knockEventJson: string;
+  /** `knock_room_state`: the room's state events that identify it (shown as stripped state), each a JSON object. */
+  readonly knockRoomStateJson: readonly string[];
+  /** The server that accepted the knock. */
+  readonly serverName: string;
 }
 
 export interface RemoteJoinAnswer {
@@ -215,14 +231,17 @@ export class MembershipCore {
   async leave(request: { roomId: string; userId: string } & IntentOptions): Promise<{ eventId: string; eventCreated: boolean; outOfBand: boolean }> {
     this.assertLocalUser(request.userId);
     const outcome = await this.changeMembership(request.roomId, request, async (tx, room, version, current) => {
-      const presence = (await tx.isServerInRoom(room.roomId, this.serverName)) ? 'resident' : 'outsider';
+      // Only an invite or a knock depends on whether this server is in the room.
+      const pending = current?.membership === 'invite' || current?.membership === 'knock';
+      const presence = !pending || (await tx.isServerInRoom(room.roomId, this.serverName)) ? 'resident' : 'outsider';
       const decision = decideLeave(request.userId, room.roomId, decisionRecord(current), presence);
       switch (decision.kind) {
         case 'already-left':
           return { eventId: decision.eventId, eventCreated: false, outOfBand: false, remote: false };
         case 'send-leave': {
-          const appended = await appendLocalEvent(tx, room, version, memberDraft(request.userId, request.userId, 'leave', request.reason), this.signer, this.clock());
+          // Before the event: on PostgreSQL, writes after its insert hold the stream order.
           await tx.deleteReceivedInvite(request.userId);
+          const appended = await appendLocalEvent(tx, room, version, memberDraft(request.userId, request.userId, 'leave', request.reason), this.signer, this.clock());
           if (this.options.forgetRoomsOnLeave === true) await tx.setForgotten(request.userId, true);
           return { eventId: appended.eventId, eventCreated: true, outOfBand: false, remote: false };
         }
@@ -265,22 +284,29 @@ export class MembershipCore {
   }
 
   /**
-   * Knocks on a room this server is in (room versions 7+, join rule `knock`,
-   * or `knock_restricted` from v10). Knocking again while knocking returns
-   * the knock already there; leaving rescinds it.
+   * Knocks on a room (room versions 7+, join rule `knock`, or
+   * `knock_restricted` from v10): here when this server is in the room,
+   * otherwise through the servers named, the room ID's server and those of
+   * a received invite (make_knock / send_knock). Knocking again while
+   * knocking returns the knock already there; leaving rescinds it.
    */
   async knock(request: { roomIdOrAlias: string; userId: string; serverNames?: readonly string[]; reason?: string | undefined } & IntentOptions): Promise<{ roomId: string; eventId: string }> {
     this.assertLocalUser(request.userId);
     if (request.roomIdOrAlias.startsWith('#')) throw MatrixError.notFound(`Room alias ${request.roomIdOrAlias} not found`);
     const roomId = request.roomIdOrAlias;
-    if ((await this.storage.read((tx) => tx.getRoom(roomId))) === null) throw knockNeedsFederation(roomId);
-    return this.changeMembership(roomId, request, async (tx, room, version, current) => {
-      if (current?.membership === 'knock') return { roomId, eventId: current.eventId };
-      if (!(await tx.isServerInRoom(roomId, this.serverName))) throw knockNeedsFederation(roomId);
-      if (!version.knock) throw MatrixError.forbidden(`Room version ${version.id} does not support knocking`);
-      const appended = await appendLocalEvent(tx, room, version, memberDraft(request.userId, request.userId, 'knock', request.reason), this.signer, this.clock());
-      return { roomId, eventId: appended.eventId };
-    });
+    const remote = { roomId, eventId: '', remote: true as const };
+    const local =
+      (await this.storage.read((tx) => tx.getRoom(roomId))) === null
+        ? remote
+        : await this.changeMembership(roomId, request, async (tx, room, version, current) => {
+            if (current?.membership === 'knock') return { roomId, eventId: current.eventId };
+            if (!(await tx.isServerInRoom(roomId, this.serverName))) return remote;
+            if (!version.knock) throw MatrixError.forbidden(`Room version ${version.id} does not support knocking`);
+            const appended = await appendLocalEvent(tx, room, version, memberDraft(request.userId, request.userId, 'knock', request.reason), this.signer, this.clock());
+            return { roomId, eventId: appended.eventId };
+          });
+    if (!('remote' in local)) return local;
+    return this.knockThroughRemote(roomId, request);
   }
 
   /**
@@ -421,8 +447,10 @@ export class MembershipCore {
       const room = await this.requireRoom(tx, request.roomId);
       const version = getRoomVersion(room.roomVersion);
       if (request.supportedRoomVersions !== undefined && request.supportedRoomVersions.length > 0 && !request.supportedRoomVersions.includes(version.id)) {
-        throw new MatrixError(400, 'M_INCOMPATIBLE_ROOM_VERSION', `Your homeserver does not support the features required to join this room`, { room_version: version.id });
+        const verb = request.membership === 'knock' ? 'knock on' : 'join';
+        throw new MatrixError(400, 'M_INCOMPATIBLE_ROOM_VERSION', `Your homeserver does not support the features required to ${verb} this room`, { room_version: version.id });
       }
+      if (request.membership === 'knock' && !version.knock) throw MatrixError.forbidden('This room version does not support knocking');
       if (!(await tx.isServerInRoom(room.roomId, this.serverName))) throw MatrixError.notFound(`Room ${room.roomId} is not known to this server`);
       const current = await tx.getMembership(room.roomId, request.userId);
       if (request.membership === 'leave' && !(current?.membership === 'join' || current?.membership === 'invite' || current?.membership === 'knock')) {
@@ -528,6 +556,9 @@ export class MembershipCore {
     if (kind === 'send_leave' && !(event.type === 'm.room.member' && membershipOf(event.content) === 'leave')) {
       throw MatrixError.invalidParam('Not a leave event.');
     }
+    if (kind === 'send_knock' && !(event.type === 'm.room.member' && membershipOf(event.content) === 'knock')) {
+      throw MatrixError.invalidParam('Not a knock event.');
+    }
     const extremities = await tx.getForwardExtremities(room.roomId);
     const prevIds = new Set(event.prev_events.map((ref) => (typeof ref === 'string' ? ref : ref[0])));
     const newExtremities = [...extremities.filter((id) => !prevIds.has(id)), eventId];
@@ -553,6 +584,8 @@ export class MembershipCore {
     if (existing?.membership === 'join' || existing?.membership === 'ban') throw MatrixError.forbidden(`User ${invitee} is already ${existing.membership} in the room`);
     await tx.insertEvent(eventRow(event, eventId, known.roomId, { outlier: true }));
     await tx.upsertMembership({ userId: invitee, membership: 'invite', eventId, forgotten: false });
+    // An invite is how a knock is answered: the knock's row has served.
+    await tx.deleteSentKnock(invitee);
     const servers = [...new Set([origin, serverNameOf(event.sender), ...serversOfStrippedState(strippedState)])].filter(
       (s): s is string => s !== undefined && s !== this.serverName,
     );
@@ -651,9 +684,62 @@ export class MembershipCore {
       for (const member of members) await tx.upsertMembership(member);
       await persistAcceptedEvent(tx, { ...room, roomVersion: version.id, currentStateGroupId: group }, join, joinId, this.serverName, now, [joinId]);
       await tx.deleteReceivedInvite(request.userId);
+      await tx.deleteSentKnock(request.userId);
     });
     this.committed();
     return { roomId, eventId: joinId };
+  }
+
+  /**
+   * Knocks on a room we are not resident in through the servers named, the
+   * room ID's server and those of a received invite, then stores our knock
+   * as an outlier (as a received invite is stored) with the room state the
+   * resident server answered: /sync shows it as stripped state, and a leave
+   * rescinds the knock through the same servers.
+   */
+  private async knockThroughRemote(roomId: string, request: { userId: string; serverNames?: readonly string[]; reason?: string | undefined }): Promise<{ roomId: string; eventId: string }> {
+    const remote = this.options.remote;
+    if (remote?.knock === undefined) throw knockNeedsFederation(roomId);
+    const { invite, current } = await this.storage.read(async (tx) => ({ invite: await tx.getReceivedInvite(roomId, request.userId), current: await tx.getMembership(roomId, request.userId) }));
+    // Already knocking (e.g. a retried call): the knock there is the answer.
+    if (current?.membership === 'knock') return { roomId, eventId: current.eventId };
+    const servers = [...new Set([...(request.serverNames ?? []), serverNameOf(roomId), ...(invite?.servers ?? [])])].filter(
+      (s): s is string => s !== undefined && s !== '' && s !== this.serverName,
+    );
+    if (servers.length === 0) throw MatrixError.notFound(`No server is known to knock on ${roomId} through`);
+    const answer = await remote.knock({
+      roomId,
+      userId: request.userId,
+      serverNames: servers,
+      supportedRoomVersions: SUPPORTED_ROOM_VERSIONS,
+      ...(request.reason === undefined ? {} : { reason: request.reason }),
+    });
+    const version = findRoomVersion(answer.roomVersion);
+    if (version === undefined || !version.knock) throw new MatrixError(502, 'M_UNKNOWN', `The resident server answered a knock for room version ${answer.roomVersion}`);
+    const knock = JSON.parse(answer.knockEventJson) as Pdu;
+    if (knock.room_id !== roomId || knock.type !== 'm.room.member' || knock.state_key !== request.userId || membershipOf(knock.content) !== 'knock') {
+      throw new MatrixError(502, 'M_UNKNOWN', 'The federation gateway returned an event that is not our knock');
+    }
+    const knockId = computeEventId(knock, version);
+    const now = this.clock();
+    await this.storage.withRoomTransaction(roomId, async (tx) => {
+      const room = (await tx.getRoom(roomId)) ?? (await tx.createRoom({ roomVersion: version.id, createdTs: now })).room;
+      const current = await tx.getMembership(room.roomId, request.userId);
+      // Joined meanwhile (an invite accepted in between): the knock is moot.
+      if (current?.membership === 'join') return;
+      // Before the event: on PostgreSQL, writes after its insert hold the stream order.
+      await tx.putSentKnock({
+        userId: request.userId,
+        eventId: knockId,
+        knockRoomStateJson: `[${answer.knockRoomStateJson.join(',')}]`,
+        servers: [...new Set([answer.serverName, ...servers])].filter((s) => s !== ''),
+        sentTs: now,
+      });
+      await tx.insertEvent(eventRow(knock, knockId, roomId, { outlier: true }));
+      await tx.upsertMembership({ userId: request.userId, membership: 'knock', eventId: knockId, forgotten: false });
+    });
+    this.committed();
+    return { roomId, eventId: knockId };
   }
 
   /**
@@ -663,20 +749,28 @@ export class MembershipCore {
    * never stuck with the invite.
    */
   private async leaveThroughRemote(request: { roomId: string; userId: string } & IntentOptions): Promise<{ eventId: string; eventCreated: boolean; outOfBand: boolean }> {
-    const { invite, room } = await this.storage.read(async (tx) => ({
-      invite: await tx.getReceivedInvite(request.roomId, request.userId),
-      room: await tx.getRoom(request.roomId),
-    }));
+    const { invite, knock, room } = await this.storage.read(async (tx) => {
+      const current = await tx.getMembership(request.roomId, request.userId);
+      const sent = current?.membership === 'knock' ? await tx.getSentKnock(request.roomId, request.userId) : null;
+      return {
+        invite: current?.membership === 'knock' ? null : await tx.getReceivedInvite(request.roomId, request.userId),
+        // A knock row speaks for the user's knock only while it is that knock.
+        knock: sent !== null && sent.eventId === current?.eventId ? sent : null,
+        room: await tx.getRoom(request.roomId),
+      };
+    });
     const roomVersion = invite?.roomVersion ?? room?.roomVersion ?? this.options.defaultRoomVersion;
+    const servers = invite?.servers ?? knock?.servers ?? [];
     let why: 'no-remote-service' | 'no-servers' | 'all-servers-failed' = this.options.remote === undefined ? 'no-remote-service' : 'no-servers';
     let error: unknown;
-    if (this.options.remote !== undefined && invite !== null && invite.servers.length > 0) {
+    if (this.options.remote !== undefined && servers.length > 0) {
       try {
         const sent = await this.options.remote.leave({
           roomId: request.roomId,
           userId: request.userId,
-          serverNames: invite.servers,
+          serverNames: servers,
           roomVersion,
+          kind: knock === null ? 'reject-invite' : 'rescind-knock',
           ...(request.reason === undefined ? {} : { reason: request.reason }),
         });
         return await this.recordRemoteLeave(request, roomVersion, sent.eventJson, false);
@@ -702,7 +796,7 @@ export class MembershipCore {
         event = JSON.parse(eventJson) as Pdu;
         eventId = computeEventId(event, version);
       } else {
-        // Cites only the invite: the leave lives outside the room's DAG.
+        // Cites only the invite or knock: the leave lives outside the room's DAG.
         const invite = await tx.getEvent(current.eventId);
         if (invite === null) throw new Error(`invite ${current.eventId} is not stored`);
         const cited = citeStoredEvent(invite, version);
@@ -722,6 +816,7 @@ export class MembershipCore {
       await tx.insertEvent(eventRow(event, eventId, request.roomId, { outlier: true }));
       await tx.upsertMembership({ userId: request.userId, membership: 'leave', eventId, ...(this.options.forgetRoomsOnLeave === true ? { forgotten: true } : {}) });
       await tx.deleteReceivedInvite(request.userId);
+      await tx.deleteSentKnock(request.userId);
       return { eventId, eventCreated: true, outOfBand };
     });
     this.committed();
@@ -844,9 +939,6 @@ export class MembershipCore {
   }
 }
 
-/** The state an invitee sees of the room before joining (`invite_room_state`), beside the inviter's member event. */
-const STRIPPED_STATE_TYPES = ['m.room.create', 'm.room.join_rules', 'm.room.name', 'm.room.canonical_alias', 'm.room.avatar', 'm.room.encryption', 'm.room.topic'];
-
 function protoOf(draft: EventDraft): { type: string; sender: string; content: JsonObject; state_key?: string } {
   return { type: draft.type, sender: draft.sender, content: draft.content, ...(draft.stateKey === undefined ? {} : { state_key: draft.stateKey }) };
 }
@@ -897,7 +989,7 @@ function invitePowerLevelIn(state: ReturnType<typeof authStateFromEvents>, versi
 }
 
 function knockNeedsFederation(roomId: string): MatrixError {
-  return MatrixError.notFound(`Room ${roomId} is not known to this server, and knocking over federation is not supported yet`);
+  return MatrixError.notFound(`Room ${roomId} is not known to this server, and there is no federation gateway to knock through`);
 }
 
 /**

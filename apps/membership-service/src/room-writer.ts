@@ -44,9 +44,31 @@ export const SIGNATURES_CHECKED_AT_THE_BORDER: AuthVerifiers = {
   verifySignature: (serverName, event) => event.signatures?.[serverName] !== undefined,
 };
 
-/** A stored event as the auth rules see it. */
+/**
+ * Parsed auth events by event ID. The same few events (create, power levels,
+ * join rules, members) are cited by every event of a room, and parsing them
+ * again for each one is a visible part of a leave. An entry is used only
+ * when the stored JSON is the same text, so it can never be stale.
+ */
+const AUTH_EVENT_CACHE_SIZE = 2048;
+const authEventCache = new Map<string, { readonly json: string; readonly event: AuthEvent }>();
+
+/** A stored event as the auth rules see it (shared and frozen: copy it to change it). */
 export function authEventOf(stored: StoredEvent): AuthEvent {
-  return { ...(JSON.parse(stored.json) as Pdu), event_id: stored.eventId } as AuthEvent;
+  const cached = authEventCache.get(stored.eventId);
+  if (cached !== undefined && cached.json === stored.json) return cached.event;
+  const event = deepFreeze({ ...(JSON.parse(stored.json) as Pdu), event_id: stored.eventId } as AuthEvent);
+  if (authEventCache.size >= AUTH_EVENT_CACHE_SIZE) authEventCache.delete(authEventCache.keys().next().value as string);
+  authEventCache.set(stored.eventId, { json: stored.json, event });
+  return event;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
 }
 
 export function membershipOf(content: JsonObject): Membership | undefined {
@@ -161,9 +183,12 @@ export async function persistAcceptedEvent(
   newExtremities: readonly string[],
 ): Promise<AppendedEvent> {
   const destinationsBefore = await tx.countJoinedMembersByServer(room.roomId);
-  const inserted = await tx.insertEvent(eventRow(event, eventId, room.roomId));
-  if (!inserted.inserted) return { eventId, event, position: inserted.position, inserted: false };
+  const stored = await tx.getEvent(eventId);
+  if (stored !== null) return { eventId, event, position: stored.position, inserted: false };
 
+  // What does not cite the event row is written before it: on PostgreSQL the
+  // first event insert of a transaction holds the stream order until commit
+  // (storage README, "Gap-free stream"), so the less after it, the better.
   const beforeGroup = room.currentStateGroupId ?? (await tx.storeStateGroup({ prevGroupId: null, entries: [] }));
   let afterGroup = beforeGroup;
   if (event.state_key !== undefined) {
@@ -171,8 +196,14 @@ export async function persistAcceptedEvent(
     afterGroup = await tx.storeStateGroup({ prevGroupId: beforeGroup, entries: [entry] });
     await tx.setCurrentState([entry]);
   }
-  await tx.setEventStateGroups(eventId, { beforeGroupId: beforeGroup, afterGroupId: afterGroup });
   await tx.setCurrentStateGroup(afterGroup);
+  await tx.setForwardExtremities(newExtremities);
+
+  const inserted = await tx.insertEvent(eventRow(event, eventId, room.roomId));
+  // Under the room's lock nobody else stores this room's events; an ID taken
+  // meanwhile (room versions 1 and 2 let servers choose IDs) undoes it all.
+  if (!inserted.inserted) throw new Error(`event ${eventId} was stored by another transaction`);
+  await tx.setEventStateGroups(eventId, { beforeGroupId: beforeGroup, afterGroupId: afterGroup });
 
   const destinations = new Set(destinationsBefore.filter((d) => d.joined > 0).map((d) => d.serverName));
   if (event.type === 'm.room.member' && event.state_key !== undefined) {
@@ -189,7 +220,6 @@ export async function persistAcceptedEvent(
     const target = serverNameOf(event.state_key);
     if (target !== undefined) destinations.add(target);
   }
-  await tx.setForwardExtremities(newExtremities);
   destinations.delete(ourServer);
   if (destinations.size > 0) await tx.enqueueOutbox([...destinations].sort(), eventId, now);
   return { eventId, event, position: inserted.position, inserted: true };

@@ -41,3 +41,4 @@ export { validatePdu } from './validation.js';
 export type { PduErrcode, PduValidationResult } from './validation.js';
 export { MAX_PDU_BYTES, MAX_IDENTIFIER_BYTES, MAX_PREV_EVENTS, MAX_AUTH_EVENTS } from './limits.js';
 export * from './auth/index.js';
+export { STRIPPED_STATE_TYPES } from './stripped-state.js';

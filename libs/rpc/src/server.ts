@@ -188,6 +188,9 @@ export function createRpcServer(options: RpcServerOptions = {}): RpcServer {
   const shutdownStatus = (): grpc.ServiceError =>
     toGrpcStatus(new MatrixError(503, ErrCode.UNKNOWN, 'Server is shutting down'));
 
+  /** Unary calls whose answer was sent. */
+  const answered = new WeakSet<SurfaceCall>();
+
   function track(call: ActiveCall): () => void {
     activeCalls.add(call);
     return () => activeCalls.delete(call);
@@ -205,7 +208,12 @@ export function createRpcServer(options: RpcServerOptions = {}): RpcServer {
 
   function contextFor(call: SurfaceCall, method: string): { context: CallContext; controller: AbortController } {
     const controller = new AbortController();
-    call.on('cancelled', () => controller.abort(abortError('The call was cancelled')));
+    // grpc-js reports 'cancelled' whenever the stream closes, also after a
+    // unary call was answered; only a cancel before the answer matters (and
+    // an Error with its stack trace per call is not free).
+    call.on('cancelled', () => {
+      if (!answered.has(call)) controller.abort(abortError('The call was cancelled'));
+    });
     if (call.cancelled) controller.abort(abortError('The call was cancelled'));
     const context: CallContext = {
       method,
@@ -227,8 +235,14 @@ export function createRpcServer(options: RpcServerOptions = {}): RpcServer {
       const untrack = track({ streaming: false, end: () => controller.abort(abortError('Server is shutting down')) });
       invoke(() => handler(call.request, context))
         .then(
-          (response) => callback(null, response),
-          (err: unknown) => callback(statusFor(err, context)),
+          (response) => {
+            answered.add(call);
+            callback(null, response);
+          },
+          (err: unknown) => {
+            answered.add(call);
+            callback(statusFor(err, context));
+          },
         )
         .finally(untrack);
     };

@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Database as SqliteDatabase } from 'better-sqlite3';
+import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
 import { isValidLocalpart, localpartOf, userIdOf } from './identifiers.js';
 import { hashPassword, verifyPassword } from './password.js';
 import { generateAccessToken, generateDeviceId, hashAccessToken } from './tokens.js';
@@ -94,6 +94,8 @@ interface UserRow {
 }
 
 export class UserStore {
+  private readonly statements = new Map<string, Statement>();
+
   private constructor(
     private readonly db: SqliteDatabase,
     readonly serverName: string,
@@ -130,9 +132,9 @@ export class UserStore {
     }
     const passwordHash = options.password === undefined ? null : await hashPassword(options.password);
     const createdTs = this.clock();
-    const inserted = this.db
-      .prepare('INSERT INTO users (localpart, password_hash, created_ts) VALUES (?, ?, ?) ON CONFLICT (localpart) DO NOTHING')
-      .run(localpart, passwordHash, createdTs);
+    const inserted = this.statement(
+      'INSERT INTO users (localpart, password_hash, created_ts) VALUES (?, ?, ?) ON CONFLICT (localpart) DO NOTHING',
+    ).run(localpart, passwordHash, createdTs);
     if (inserted.changes === 0) throw new UserStoreError('USER_EXISTS', `User ${this.userIdOf(localpart)} already exists`);
     return { localpart, userId: this.userIdOf(localpart), createdTs, hasPassword: passwordHash !== null };
   }
@@ -140,12 +142,12 @@ export class UserStore {
   getUser(localpartOrUserId: string): UserRecord | undefined {
     const localpart = localpartOf(localpartOrUserId, this.serverName);
     if (localpart === undefined) return undefined;
-    const row = this.db.prepare('SELECT localpart, password_hash, created_ts FROM users WHERE localpart = ?').get(localpart) as UserRow | undefined;
+    const row = this.statement('SELECT localpart, password_hash, created_ts FROM users WHERE localpart = ?').get(localpart) as UserRow | undefined;
     return row === undefined ? undefined : this.recordOf(row);
   }
 
   listUsers(): UserRecord[] {
-    const rows = this.db.prepare('SELECT localpart, password_hash, created_ts FROM users ORDER BY localpart').all() as UserRow[];
+    const rows = this.statement('SELECT localpart, password_hash, created_ts FROM users ORDER BY localpart').all() as UserRow[];
     return rows.map((row) => this.recordOf(row));
   }
 
@@ -158,7 +160,7 @@ export class UserStore {
     const row =
       localpart === undefined
         ? undefined
-        : (this.db.prepare('SELECT localpart, password_hash, created_ts FROM users WHERE localpart = ?').get(localpart) as UserRow | undefined);
+        : (this.statement('SELECT localpart, password_hash, created_ts FROM users WHERE localpart = ?').get(localpart) as UserRow | undefined);
     if (row?.password_hash === undefined || row.password_hash === null) {
       await verifyPassword(password, await dummyHash());
       return undefined;
@@ -176,18 +178,18 @@ export class UserStore {
     const accessToken = generateAccessToken();
     const now = this.clock();
     this.db.transaction(() => {
-      const user = this.db.prepare('SELECT 1 FROM users WHERE localpart = ?').get(localpart);
+      const user = this.statement('SELECT 1 FROM users WHERE localpart = ?').get(localpart);
       if (user === undefined) throw new UserStoreError('UNKNOWN_USER', `User ${this.userIdOf(localpart)} does not exist`);
-      this.db
-        .prepare('INSERT INTO devices (localpart, device_id, display_name, created_ts) VALUES (?, ?, ?, ?) ON CONFLICT (localpart, device_id) DO NOTHING')
-        .run(localpart, deviceId, options.displayName ?? null, now);
-      this.db.prepare('INSERT INTO access_tokens (token_hash, localpart, device_id, created_ts) VALUES (?, ?, ?, ?)').run(hashAccessToken(accessToken), localpart, deviceId, now);
+      this.statement(
+        'INSERT INTO devices (localpart, device_id, display_name, created_ts) VALUES (?, ?, ?, ?) ON CONFLICT (localpart, device_id) DO NOTHING',
+      ).run(localpart, deviceId, options.displayName ?? null, now);
+      this.statement('INSERT INTO access_tokens (token_hash, localpart, device_id, created_ts) VALUES (?, ?, ?, ?)').run(hashAccessToken(accessToken), localpart, deviceId, now);
     }).immediate();
     return { userId: this.userIdOf(localpart), deviceId, accessToken };
   }
 
   findAccessToken(accessToken: string): TokenOwner | undefined {
-    const row = this.db.prepare('SELECT localpart, device_id FROM access_tokens WHERE token_hash = ?').get(hashAccessToken(accessToken)) as
+    const row = this.statement('SELECT localpart, device_id FROM access_tokens WHERE token_hash = ?').get(hashAccessToken(accessToken)) as
       | { localpart: string; device_id: string }
       | undefined;
     return row === undefined ? undefined : { localpart: row.localpart, userId: this.userIdOf(row.localpart), deviceId: row.device_id };
@@ -196,17 +198,30 @@ export class UserStore {
   /** Removes a device and every token issued on it (what `/logout` does). */
   removeDevice(localpartOrUserId: string, deviceId: string): void {
     const localpart = this.requireLocalpart(localpartOrUserId);
-    this.db.prepare('DELETE FROM devices WHERE localpart = ? AND device_id = ?').run(localpart, deviceId);
+    this.statement('DELETE FROM devices WHERE localpart = ? AND device_id = ?').run(localpart, deviceId);
   }
 
   /** Removes every device and token of a user (what `/logout/all` does). */
   removeAllDevices(localpartOrUserId: string): void {
     const localpart = this.requireLocalpart(localpartOrUserId);
-    this.db.prepare('DELETE FROM devices WHERE localpart = ?').run(localpart);
+    this.statement('DELETE FROM devices WHERE localpart = ?').run(localpart);
   }
 
   close(): void {
     this.db.close();
+  }
+
+  /**
+   * Prepared once and reused: the gateway looks a token up on every request,
+   * and preparing the statement again each time was a visible share of it.
+   */
+  private statement(sql: string): Statement {
+    let prepared = this.statements.get(sql);
+    if (prepared === undefined) {
+      prepared = this.db.prepare(sql);
+      this.statements.set(sql, prepared);
+    }
+    return prepared;
   }
 
   private requireLocalpart(localpartOrUserId: string): string {

@@ -1,10 +1,11 @@
 // Receiving a signed membership event from another server: send_leave and
-// send_join (v1 and v2). The checks run in the order the design fixes (see
+// send_join (v1 and v2), send_knock. The checks run in the order the design fixes (see
 // docs/federation-gateway.md), so that each failure gets the error peers and
 // test suites expect:
 //   1. body parsed (by the HTTP layer)        400 M_NOT_JSON / M_BAD_JSON
 //   2. body room_id equals the path           400 M_BAD_JSON
 //   3. room known and we are in it            404 M_NOT_FOUND
+//      (send_knock: a version with knocking   403 M_FORBIDDEN)
 //   4. format of the room version             400 M_BAD_JSON / 413 M_TOO_LARGE
 //   5. member event, membership, sender = state_key   400 M_BAD_JSON
 //   6. server ACL                             403 M_FORBIDDEN
@@ -45,8 +46,17 @@ export interface InboundMembershipRequest {
   readonly body: JsonObject;
   /** The body text, re-parsed with strict numbers for room versions 6+. */
   readonly bodyText: string;
-  readonly membership: 'leave' | 'join';
+  readonly membership: InboundMembership;
 }
+
+/** The memberships a remote server may send us for its own user (send_leave, send_join, send_knock). */
+export type InboundMembership = 'leave' | 'join' | 'knock';
+
+const INPUT_KINDS: Readonly<Record<InboundMembership, InputKind>> = {
+  leave: InputKind.SEND_LEAVE,
+  join: InputKind.SEND_JOIN,
+  knock: InputKind.SEND_KNOCK,
+};
 
 export interface AcceptedMembershipEvent {
   readonly room: RoomSnapshot;
@@ -81,7 +91,7 @@ export function checkEventFormat(event: JsonValue, strictly: () => JsonValue, ve
  * membership. A wrong value in the body is M_BAD_JSON (the spec's "invalid
  * values for keys"), as Synapse answers.
  */
-export function checkMembershipShape(event: Pdu, membership: 'leave' | 'join'): void {
+export function checkMembershipShape(event: Pdu, membership: InboundMembership): void {
   if (event.type !== 'm.room.member') throw MatrixError.badJson('Not an m.room.member event');
   if (typeof event.state_key !== 'string') throw MatrixError.badJson('The member event has no state_key');
   const content = event.content;
@@ -143,6 +153,8 @@ export async function receiveMembershipEvent(deps: InboundMembershipDeps, reques
   // 3. A room we are in.
   const room = await requireResidentRoom(deps.membership, request.roomId, deps.serverName);
   const { version } = room;
+  // Before the event is even parsed, as Synapse does: knocking needs room version 7+.
+  if (membership === 'knock' && !version.knock) throw MatrixError.forbidden('This room version does not support knocking');
   // 4. Canonical JSON and format, over the whole event.
   let event = checkEventFormat(request.body, () => parseStrictly(request.bodyText, 'The event'), version);
   // 5. What the endpoint accepts.
@@ -164,7 +176,7 @@ export async function receiveMembershipEvent(deps: InboundMembershipDeps, reques
   // 11. Auth rules against auth events and current state, then persist and relay.
   const { results } = await deps.membership.inputEvents({
     origin,
-    kind: membership === 'leave' ? InputKind.SEND_LEAVE : InputKind.SEND_JOIN,
+    kind: INPUT_KINDS[membership],
     events: [{ eventJson: encodeCanonicalJson(event), roomVersion: version.id, strippedStateJson: [] }],
   });
   const [result] = results;

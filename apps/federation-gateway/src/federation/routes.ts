@@ -8,6 +8,7 @@ import type { OwnKeyDocument } from '../keys/own-key-document.js';
 import { receiveMembershipEvent } from './inbound-membership.js';
 import type { InboundMembershipDeps } from './inbound-membership.js';
 import { receiveInvite } from './invites.js';
+import { receiveKnock } from './knocks.js';
 import { readEvent, readEventAuth, readMissingEvents, readState } from './reads.js';
 import { receiveTransaction } from './transactions.js';
 import type { TransactionReplayCache } from './transactions.js';
@@ -42,16 +43,20 @@ export function supportedVersionsOf(query: URLSearchParams): string[] {
   return versions.length === 0 ? ['1'] : versions;
 }
 
-async function makeMembership(deps: FederationRoutesDeps, request: AuthenticatedRequest, membership: 'leave' | 'join'): Promise<Reply> {
+const TEMPLATE_MEMBERSHIPS = { leave: Membership.LEAVE, join: Membership.JOIN, knock: Membership.KNOCK } as const;
+
+async function makeMembership(deps: FederationRoutesDeps, request: AuthenticatedRequest, membership: 'leave' | 'join' | 'knock'): Promise<Reply> {
   const roomId = param(request, 'roomId');
+  // make_knock has no default for `ver` (knocking came long after version 1).
+  if (membership === 'knock' && request.query.getAll('ver').length === 0) throw MatrixError.missingParam('Missing required query parameter: ver');
   // An unknown room has no ACL; the membership service answers 404 for it.
   assertServerAllowed(await lookupRoom(deps.membership, roomId, deps.serverName), request.origin);
   const answer = await deps.membership.buildMembershipTemplate({
     roomId,
     userId: param(request, 'userId'),
-    membership: membership === 'leave' ? Membership.LEAVE : Membership.JOIN,
+    membership: TEMPLATE_MEMBERSHIPS[membership],
     origin: request.origin,
-    supportedRoomVersions: membership === 'join' ? supportedVersionsOf(request.query) : [],
+    supportedRoomVersions: membership === 'leave' ? [] : supportedVersionsOf(request.query),
   });
   return ok({ room_version: answer.roomVersion, event: JSON.parse(answer.eventTemplateJson) as unknown });
 }
@@ -107,6 +112,13 @@ export function federationRoutes(deps: FederationRoutesDeps): Route[] {
     { method: 'GET', path: '/_matrix/federation/v1/make_join/{roomId}/{userId}', auth: 'x-matrix', handle: (r) => makeMembership(deps, r, 'join') },
     { method: 'PUT', path: '/_matrix/federation/v1/send_join/{roomId}/{eventId}', auth: 'x-matrix', handle: async (r) => okV1(await sendJoin(deps, r)) },
     { method: 'PUT', path: '/_matrix/federation/v2/send_join/{roomId}/{eventId}', auth: 'x-matrix', handle: async (r) => ok(await sendJoin(deps, r)) },
+    { method: 'GET', path: '/_matrix/federation/v1/make_knock/{roomId}/{userId}', auth: 'x-matrix', handle: (r) => makeMembership(deps, r, 'knock') },
+    {
+      method: 'PUT',
+      path: '/_matrix/federation/v1/send_knock/{roomId}/{eventId}',
+      auth: 'x-matrix',
+      handle: async (r) => ok(await receiveKnock(deps, { origin: r.origin, roomId: param(r, 'roomId'), eventId: param(r, 'eventId'), ...bodyOf(r) })),
+    },
     {
       method: 'PUT',
       path: '/_matrix/federation/v1/send/{txnId}',

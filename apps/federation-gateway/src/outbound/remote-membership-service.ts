@@ -1,15 +1,17 @@
 // The gRPC face of outbound federation (proto/matrix/federation/v1/remote.proto):
-// the membership service asks here for joins and leaves through other
-// servers, and wakes the transaction sender.
+// the membership service asks here for joins, knocks and leaves through
+// other servers, and wakes the transaction sender.
 import type { JsonObject } from '@membrane/canonical-json';
 import { encodeCanonicalJson, isJsonObject } from '@membrane/canonical-json';
 import { MatrixError } from '@membrane/matrix-errors';
-import type { RemoteMembershipServiceService } from '@membrane/proto';
+import type { RemoteMembershipServiceService, ServerAttempt } from '@membrane/proto';
+import { AttemptOutcome } from '@membrane/proto';
 import type { ServiceImplementation } from '@membrane/rpc';
 import type { RemoteJoinDeps } from './remote-join.js';
 import { performRemoteJoin } from './remote-join.js';
 import { performRemoteLeave } from './remote-leave.js';
 import { performRemoteInvite } from './remote-invite.js';
+import { performRemoteKnock } from './remote-knock.js';
 import type { Pdu } from '@membrane/events';
 import { findRoomVersion } from '@membrane/events';
 
@@ -44,6 +46,17 @@ function parseObject(json: string, field: string): JsonObject {
 
 function parseExtras(json: string): JsonObject | undefined {
   return json === '' ? undefined : parseObject(json, 'content_extras_json');
+}
+
+/**
+ * The error of an operation no server accepted: the last Matrix refusal
+ * (4xx) as the peer gave it, so the client learns why (e.g. 403 for a room
+ * that takes no knocks); otherwise 502, naming what each server did.
+ */
+export function noServerAccepted(what: string, attempts: readonly ServerAttempt[]): MatrixError {
+  const refused = attempts.filter((a) => a.outcome === AttemptOutcome.REFUSED && a.httpStatus >= 400 && a.httpStatus < 500).at(-1);
+  if (refused !== undefined) return new MatrixError(refused.httpStatus, refused.errcode, refused.message);
+  return new MatrixError(502, 'M_UNKNOWN', `No server could ${what}: ${attempts.map((a) => `${a.serverName}: ${a.message || a.endpoint}`).join('; ') || 'no candidate servers'}`);
 }
 
 export function remoteMembershipHandlers(deps: RemoteMembershipHandlerDeps): ServiceImplementation<typeof RemoteMembershipServiceService> {
@@ -90,6 +103,28 @@ export function remoteMembershipHandlers(deps: RemoteMembershipHandlerDeps): Ser
         throw new MatrixError(last?.errcode === 'M_FORBIDDEN' ? 403 : 502, last?.errcode === 'M_FORBIDDEN' ? 'M_FORBIDDEN' : 'M_UNKNOWN', `No server could join the room: ${result.attempts.map((a) => `${a.serverName}: ${a.message || a.endpoint}`).join('; ') || 'no candidate servers'}`);
       }
       deps.logger?.info(fields, 'remote join accepted');
+      return result;
+    },
+    async performRemoteKnock(req, context) {
+      if (req.roomId === '' || req.userId === '') throw MatrixError.invalidParam('room_id and user_id are required');
+      if (req.supportedRoomVersions.length === 0) throw MatrixError.invalidParam('supported_room_versions is required');
+      const budget = context.deadline === undefined ? undefined : context.deadline.getTime() - Date.now() - 500;
+      const result = await performRemoteKnock(
+        { ...deps, ...(budget === undefined ? {} : { totalTimeoutMs: Math.max(0, Math.min(budget, deps.totalTimeoutMs ?? budget)) }) },
+        {
+          roomId: req.roomId,
+          userId: req.userId,
+          serverNames: req.serverNames,
+          supportedRoomVersions: req.supportedRoomVersions,
+          ...(req.reason === undefined ? {} : { reason: req.reason }),
+        },
+      );
+      const fields = { roomId: req.roomId, userId: req.userId, server: result.serverName, attempts: result.attempts };
+      if (result.knockEventJson === '') {
+        deps.logger?.warn(fields, 'no server accepted the remote knock');
+        throw noServerAccepted('take the knock', result.attempts);
+      }
+      deps.logger?.info(fields, 'remote knock accepted');
       return result;
     },
     async performRemoteInvite(req) {

@@ -45,7 +45,7 @@ export interface Fixture {
   /** make_leave, then the remote's signed leave (not sent). */
   leaveEvent(roomId: string, version: RoomVersion, userId: string, remote?: FakeRemoteServer, content?: JsonObject): Promise<BuiltPdu>;
   /** A template straight from the membership service (for users make_* would refuse). */
-  serviceTemplate(roomId: string, userId: string, membership: 'join' | 'leave', origin: string): Promise<JsonObject>;
+  serviceTemplate(roomId: string, userId: string, membership: 'join' | 'leave' | 'knock', origin: string): Promise<JsonObject>;
   membership(roomId: string, userId: string): Promise<{ membership: number; eventId: string }>;
   /** A state event by alice, signed by hs.test, input as our own (e.g. an ACL, or an invite of a remote user). */
   sendOurStateEvent(roomId: string, version: RoomVersion, type: string, content: JsonObject, stateKey?: string): Promise<string>;
@@ -83,7 +83,7 @@ export async function startFixture(gatewayEnv: Readonly<Record<string, string>> 
     const answer = await grpc.buildMembershipTemplate({
       roomId,
       userId,
-      membership: membership === 'join' ? Membership.JOIN : Membership.LEAVE,
+      membership: { join: Membership.JOIN, leave: Membership.LEAVE, knock: Membership.KNOCK }[membership],
       origin,
       supportedRoomVersions: [],
     });
@@ -131,8 +131,10 @@ export async function startFixture(gatewayEnv: Readonly<Record<string, string>> 
       return { membership: answer.membership, eventId: answer.eventId };
     },
     async sendOurStateEvent(roomId, version, type, content, stateKey = '') {
-      // prev_events and depth from a template (the room's forward extremities).
-      const template = await serviceTemplate(roomId, `@probe:${remote.serverName}`, 'join', remote.serverName);
+      // prev_events and depth from a template (the room's forward extremities);
+      // a room whose join rule keeps strangers out may still take a knock.
+      const probe = `@probe:${remote.serverName}`;
+      const template = await serviceTemplate(roomId, probe, 'join', remote.serverName).catch(() => serviceTemplate(roomId, probe, 'knock', remote.serverName));
       const state = await grpc.queryRoomState({ roomId });
       const events = state.stateEventsJson.map((json) => JSON.parse(json) as Pdu);
       const idOf = (wanted: (e: Pdu) => boolean): string => {
@@ -145,7 +147,8 @@ export async function startFixture(gatewayEnv: Readonly<Record<string, string>> 
         idOf((e) => e.type === 'm.room.power_levels'),
         idOf((e) => e.type === 'm.room.member' && e.state_key === ALICE),
       ];
-      if (type === 'm.room.member') authEvents.push(idOf((e) => e.type === 'm.room.join_rules'));
+      // Join rules are cited by joins, invites and knocks only (a ban does not).
+      if (type === 'm.room.member' && ['join', 'invite', 'knock'].includes(String(content['membership']))) authEvents.push(idOf((e) => e.type === 'm.room.join_rules'));
       const event = {
         type,
         state_key: stateKey,

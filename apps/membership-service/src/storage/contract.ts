@@ -619,6 +619,39 @@ export function defineStorageContract(name: string, harness: StorageHarness): vo
         }),
       );
 
+      it('keeps every snapshot exact while long chains are merged, also when merged changes grow large', TEST_TIMEOUT, () =>
+        withStorage(async (s) => {
+          // Each step sets 40 new keys, changes one old key and removes another,
+          // so merged chains soon exceed any bound on a single change.
+          const steps = MAX_CHAIN_LENGTH * 3 + 7;
+          const model = new Map<string, string>([['m.room.create|', '$create']]);
+          const snapshots: Array<{ id: number; state: StateEntry[] }> = [];
+          const asEntries = (m: Map<string, string>): StateEntry[] =>
+            [...m]
+              .map(([k, eventId]) => {
+                const [type, stateKey] = k.split('|') as [string, string];
+                return { type, stateKey, eventId };
+              })
+              .sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : a.stateKey < b.stateKey ? -1 : a.stateKey > b.stateKey ? 1 : 0));
+          await s.withRoomTransaction(ROOM, async (tx) => {
+            let prev = await tx.storeStateGroup({ prevGroupId: null, entries: [create] });
+            snapshots.push({ id: prev, state: asEntries(model) });
+            for (let i = 0; i < steps; i++) {
+              const entries = Array.from({ length: 40 }, (_, j) => member(`@n${i}_${j}:hs`, `$n${i}_${j}`));
+              if (i > 0) entries.push(member(`@n${i - 1}_0:hs`, `$changed${i}`));
+              const removed = i > 1 ? [{ type: 'm.room.member', stateKey: `@n${i - 2}_1:hs` }] : [];
+              prev = await tx.storeStateGroup({ prevGroupId: prev, entries, removed });
+              for (const e of entries) model.set(`${e.type}|${e.stateKey}`, e.eventId);
+              for (const k of removed) model.delete(`${k.type}|${k.stateKey}`);
+              if (i % 9 === 0 || i === steps - 1) snapshots.push({ id: prev, state: asEntries(model) });
+            }
+          });
+          for (const { id, state } of snapshots) {
+            assert.deepEqual(await s.read((r) => r.getStateGroup(id)), state, `snapshot ${id}`);
+          }
+        }),
+      );
+
       it('records the state before and after an event', TEST_TIMEOUT, () =>
         withStorage(async (s) => {
           await s.withRoomTransaction(ROOM, async (tx) => {
@@ -1190,6 +1223,54 @@ export function defineStorageContract(name: string, harness: StorageHarness): vo
           assert.equal(await s.withRoomTransaction(ROOM, (tx) => tx.deleteReceivedInvite('@alice:hs.test')), false);
           assert.equal(await s.read((r) => r.getReceivedInvite(ROOM, '@alice:hs.test')), null);
           assert.equal((await s.read((r) => r.listReceivedInvitesForUser('@alice:hs.test'))).length, 1);
+        }),
+      );
+    });
+
+    describe('sent knocks', () => {
+      const knock = (userId: string, eventId: string, sentTs: number): Parameters<RoomTx['putSentKnock']>[0] => ({
+        userId,
+        eventId,
+        knockRoomStateJson: '[{"type":"m.room.join_rules","state_key":"","sender":"@a:them.test","content":{"join_rule":"knock"}}]',
+        servers: ['them.test', 'other.test'],
+        sentTs,
+      });
+
+      it('puts, replaces, gets and deletes knocks, per room and user', TEST_TIMEOUT, () =>
+        withStorage(async (s) => {
+          await s.withRoomTransaction(ROOM, (tx) => tx.putSentKnock(knock('@alice:hs.test', '$k1', 10)));
+          await s.withRoomTransaction(OTHER_ROOM, (tx) => tx.putSentKnock(knock('@alice:hs.test', '$k2', 20)));
+          await s.withRoomTransaction(ROOM, (tx) => tx.putSentKnock(knock('@bob:hs.test', '$k3', 5)));
+          assert.deepEqual(await s.read((r) => r.getSentKnock(ROOM, '@alice:hs.test')), { roomId: ROOM, ...knock('@alice:hs.test', '$k1', 10) });
+          assert.equal((await s.read((r) => r.getSentKnock(OTHER_ROOM, '@alice:hs.test')))?.eventId, '$k2');
+          assert.equal(await s.read((r) => r.getSentKnock(ROOM, '@carol:hs.test')), null);
+
+          // Knocking again (after a leave) replaces the row.
+          await s.withRoomTransaction(ROOM, (tx) => tx.putSentKnock({ ...knock('@alice:hs.test', '$k4', 30), servers: ['new.test'], knockRoomStateJson: '[]' }));
+          const replaced = await s.read((r) => r.getSentKnock(ROOM, '@alice:hs.test'));
+          assert.deepEqual([replaced?.eventId, replaced?.servers, replaced?.knockRoomStateJson, replaced?.sentTs], ['$k4', ['new.test'], '[]', 30]);
+
+          assert.equal(await s.withRoomTransaction(ROOM, (tx) => tx.deleteSentKnock('@alice:hs.test')), true);
+          assert.equal(await s.withRoomTransaction(ROOM, (tx) => tx.deleteSentKnock('@alice:hs.test')), false);
+          assert.equal(await s.read((r) => r.getSentKnock(ROOM, '@alice:hs.test')), null);
+          assert.equal((await s.read((r) => r.getSentKnock(OTHER_ROOM, '@alice:hs.test')))?.eventId, '$k2', 'other rooms keep theirs');
+          assert.equal((await s.read((r) => r.getSentKnock(ROOM, '@bob:hs.test')))?.eventId, '$k3', 'other users keep theirs');
+        }),
+      );
+
+      it('refuses empty user IDs, event IDs and server names, and rolls back with the transaction', TEST_TIMEOUT, () =>
+        withStorage(async (s) => {
+          await rejectsWithCode(s.withRoomTransaction(ROOM, (tx) => tx.putSentKnock(knock('', '$k', 1))), 'INVALID_ARGUMENT');
+          await rejectsWithCode(s.withRoomTransaction(ROOM, (tx) => tx.putSentKnock(knock('@a:hs.test', '', 1))), 'INVALID_ARGUMENT');
+          await rejectsWithCode(s.withRoomTransaction(ROOM, (tx) => tx.putSentKnock({ ...knock('@a:hs.test', '$k', 1), servers: [''] })), 'INVALID_ARGUMENT');
+          await assert.rejects(
+            s.withRoomTransaction(ROOM, async (tx) => {
+              await tx.putSentKnock(knock('@a:hs.test', '$k', 1));
+              throw new Error('abort');
+            }),
+            /abort/,
+          );
+          assert.equal(await s.read((r) => r.getSentKnock(ROOM, '@a:hs.test')), null);
         }),
       );
     });

@@ -204,6 +204,9 @@ CREATE TABLE room_joined_servers (
 
 INSERT INTO room_joined_servers (room_id, server_name, joined)
   SELECT room_id, server_name, COUNT(*) FROM memberships WHERE membership = 'join' GROUP BY room_id, server_name;
+
+-- Only the counts above read it; one index less to write per membership change.
+DROP INDEX memberships_joined_servers;
 ${engine === 'postgres' ? JOINED_SERVER_TRIGGERS_POSTGRES : JOINED_SERVER_TRIGGERS_SQLITE}`,
   },
   {
@@ -219,6 +222,25 @@ CREATE TABLE user_filters (
   created_ts BIGINT NOT NULL
 );
 CREATE INDEX user_filters_user ON user_filters (user_id, filter_id);
+`,
+  },
+  {
+    version: 4,
+    name: 'sent knocks',
+    // Knocks our users sent to rooms this server is not in: the
+    // `knock_room_state` the resident server answered (shown by /sync while
+    // the knock stands) and the servers to rescind it through. A row counts
+    // only while the user's membership is still that knock event.
+    sql: () => `
+CREATE TABLE sent_knocks (
+  room_id TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  knock_room_state_json TEXT NOT NULL,
+  servers_json TEXT NOT NULL,
+  sent_ts BIGINT NOT NULL,
+  PRIMARY KEY (room_id, user_id)
+);
 `,
   },
 ];

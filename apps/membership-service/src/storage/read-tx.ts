@@ -17,6 +17,7 @@ import {
 } from './rows.js';
 import type { Dialect, SqlExecutor, SqlRow, SqlValue } from './sql.js';
 import { chunks, placeholders, toInt, toStr } from './sql.js';
+import { getSentKnock } from './sent-knocks.js';
 import { lookupStateGroupKeys, resolveStateGroup } from './state-groups.js';
 import type {
   EventStateGroups,
@@ -26,6 +27,7 @@ import type {
   ReceivedInvite,
   RoomRecord,
   RoomsForUserQuery,
+  SentKnock,
   ServerMemberCount,
   StateEntry,
   StateFilter,
@@ -165,20 +167,20 @@ export class SqlReadTx implements ReadTx {
         found.push({ type: toStr(row['cs_type']), stateKey: toStr(row['cs_state_key']), event: eventFromRow(row) });
       }
     };
-    const select = `SELECT cs.type AS cs_type, cs.state_key AS cs_state_key, ${prefixed('e', EVENT_COLUMNS)}
-                      FROM current_state cs JOIN events e ON e.event_id = cs.event_id
-                     WHERE cs.room_id = $1`;
+    const select = CURRENT_STATE_EVENTS_SELECT;
     if (filters === undefined) {
       collect(await this.db.query(select, [roomId]));
     } else {
-      // One primary-key lookup per exact key: a single query ORing the keys
-      // makes the planners scan the room's whole state (every member event).
+      // Primary-key lookups: a single query ORing the keys makes the planners
+      // scan the room's whole state (every member event), so exact keys are
+      // one lookup each, joined with UNION ALL into one statement.
+      const exact = filters.filter((f): f is StateFilter & { stateKey: string } => f.stateKey !== undefined);
+      for (const part of chunks(exact, 50)) {
+        const lookups = part.map((_, i) => `${select} AND cs.type = $${2 * i + 2} AND cs.state_key = $${2 * i + 3}`);
+        collect(await this.db.query(lookups.join(' UNION ALL '), [roomId, ...part.flatMap((f) => [f.type, f.stateKey])]));
+      }
       for (const filter of filters) {
-        collect(
-          filter.stateKey === undefined
-            ? await this.db.query(`${select} AND cs.type = $2`, [roomId, filter.type])
-            : await this.db.query(`${select} AND cs.type = $2 AND cs.state_key = $3`, [roomId, filter.type, filter.stateKey]),
-        );
+        if (filter.stateKey === undefined) collect(await this.db.query(`${select} AND cs.type = $2`, [roomId, filter.type]));
       }
     }
     const unique = new Map(found.map((f) => [f.event.eventId + '\u0000' + f.type + '\u0000' + f.stateKey, f]));
@@ -296,6 +298,10 @@ export class SqlReadTx implements ReadTx {
       .sort((a, b) => a.receivedTs - b.receivedTs || compareText(a.roomId, b.roomId));
   }
 
+  getSentKnock(roomId: string, userId: string): Promise<SentKnock | null> {
+    return getSentKnock(this.db, roomId, userId);
+  }
+
   async getFilter(userId: string, filterId: string): Promise<string | null> {
     // IDs are decimal row numbers; anything else names no filter.
     if (!/^[1-9][0-9]{0,14}$/.test(filterId)) return null;
@@ -306,6 +312,10 @@ export class SqlReadTx implements ReadTx {
     return rows[0] ? toStr(rows[0]['filter_json']) : null;
   }
 }
+
+const CURRENT_STATE_EVENTS_SELECT = `SELECT cs.type AS cs_type, cs.state_key AS cs_state_key, ${prefixed('e', EVENT_COLUMNS)}
+  FROM current_state cs JOIN events e ON e.event_id = cs.event_id
+ WHERE cs.room_id = $1`;
 
 /** `a, b` → `e.a AS a, e.b AS b` */
 function prefixed(alias: string, columns: string): string {

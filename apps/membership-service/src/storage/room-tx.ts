@@ -18,6 +18,7 @@ import {
 } from './rows.js';
 import type { Dialect, SqlExecutor, SqlValue } from './sql.js';
 import { chunks, placeholders, toInt, toStr } from './sql.js';
+import { deleteSentKnock, putSentKnock } from './sent-knocks.js';
 import { getGroupHeader, storeStateGroup, type GroupHeader, type GroupHeaders } from './state-groups.js';
 import type {
   EventStateGroups,
@@ -28,6 +29,7 @@ import type {
   NewEvent,
   NewReceivedInvite,
   NewRoom,
+  NewSentKnock,
   NewStateGroup,
   PutIdempotencyResult,
   RoomRecord,
@@ -89,8 +91,10 @@ export class SqlRoomTx extends SqlReadTx implements RoomTx {
 
   async insertEvent(event: NewEvent): Promise<InsertEventResult> {
     this.checkNewEvent(event);
-    const existing = await this.placeOf(event.eventId);
-    if (existing !== null) return { position: existing.position, inserted: false };
+    // No look-up first: the insert itself reports a stored event (one
+    // statement instead of two); only then is its position read.
+    const known = this.eventPlaces.get(event.eventId);
+    if (known !== undefined) return { position: known.position, inserted: false };
     if (!this.streamLocked) {
       await this.dialect.lockStreamOrder(this.db);
       this.streamLocked = true;
@@ -315,6 +319,14 @@ export class SqlRoomTx extends SqlReadTx implements RoomTx {
       userId,
     ]);
     return changed > 0;
+  }
+
+  putSentKnock(knock: NewSentKnock): Promise<void> {
+    return putSentKnock(this.db, this.roomId, knock);
+  }
+
+  deleteSentKnock(userId: string): Promise<boolean> {
+    return deleteSentKnock(this.db, this.roomId, userId);
   }
 
   // ------------------------------------------------------------ helpers

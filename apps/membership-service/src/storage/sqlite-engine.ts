@@ -1,21 +1,29 @@
 // SQLite engine (better-sqlite3): one file in WAL mode, a write connection
-// and a read-only connection. Reads see committed data only, through the
-// second connection, and never wait for writers.
+// and a read-only connection. Reads never wait for writers.
 //
 // SQLite allows one writer at a time, so write transactions run one at a
 // time, in call order, and share commits (group commit): a batch opens one
 // `BEGIN IMMEDIATE`, runs the waiting transactions one after another, each
 // inside its own SAVEPOINT (a throw rolls back that transaction only), then
-// commits once, so one fsync covers the whole batch. Callers hear of their
-// transaction only after that COMMIT succeeded; when it fails, every
-// transaction of the batch fails. Batches of every Storage opened on the
-// same file in this process take turns (one connection may not write while
-// another holds the lock); other processes wait on SQLite's busy timeout.
+// commits once. Batches of every Storage opened on the same file in this
+// process take turns (one connection may not write while another holds the
+// lock); other processes wait on SQLite's busy timeout.
+//
+// Durability (`synchronous: 'full'`, the default): the commit itself does
+// not wait for the disk (SQLite's `synchronous=NORMAL` in WAL mode writes
+// the commit to the WAL file without fsync), and the engine then flushes
+// the WAL file with fdatasync on libuv's thread pool. A caller hears of its
+// transaction only once a flush that started after its COMMIT has finished,
+// and a read returns only once every commit it could have seen is on disk,
+// so nothing reported, written or read is lost by a power cut, as with
+// `synchronous=FULL`, while the event loop keeps working during the flush
+// and the next batch runs. When COMMIT fails, every transaction of the batch fails.
 
 import Database from 'better-sqlite3';
-import { mkdirSync, realpathSync } from 'node:fs';
+import { closeSync, fdatasync, fsyncSync, mkdirSync, openSync, realpathSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { StorageError } from './errors.js';
+import { DurableCommits } from './durable-commits.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL, pendingMigrations } from './migrations.js';
 import type { Dialect, SqlExecutor, SqlValue } from './sql.js';
@@ -28,6 +36,33 @@ type SqliteStatement = Database.Statement<unknown[], unknown>;
 
 /** Write queues per database file, shared by all Storage instances of this process. */
 const writeQueues = new KeyedQueue();
+
+/**
+ * Commit counters and WAL flushes per database file, shared like the write
+ * queues: a read through one Storage may see what another one committed.
+ */
+const diskStates = new Map<string, { commits: DurableCommits; flusher: WalFlusher; users: number }>();
+
+function acquireDiskState(file: string, flusherFor: (databaseFile: string) => WalFlusher): DurableCommits {
+  let state = diskStates.get(file);
+  if (state === undefined) {
+    const flusher = flusherFor(file);
+    state = { commits: new DurableCommits(() => flusher.flush()), flusher, users: 0 };
+    diskStates.set(file, state);
+  }
+  state.users += 1;
+  return state.commits;
+}
+
+function releaseDiskState(file: string): void {
+  const state = diskStates.get(file);
+  if (state === undefined) return;
+  state.users -= 1;
+  if (state.users === 0) {
+    diskStates.delete(file);
+    state.flusher.close();
+  }
+}
 
 const STATEMENT_CACHE_LIMIT = 500;
 
@@ -89,7 +124,16 @@ class SqliteExecutor implements SqlExecutor {
   }
 }
 
-export function openSqliteEngine(config: SqliteStorageConfig): Engine {
+/** How the engine gets committed transactions onto the disk (tests replace it). */
+export interface WalFlusher {
+  flush(): Promise<void>;
+  close(): void;
+}
+
+export function openSqliteEngine(
+  config: SqliteStorageConfig,
+  flusherFor: (databaseFile: string) => WalFlusher = walFlusher,
+): Engine {
   // Two connections must reach the same data, so it has to be a real file.
   if (config.path === '' || config.path === ':memory:' || config.path.startsWith('file:')) {
     throw new StorageError('INVALID_ARGUMENT', `SQLite storage needs a file path, got "${config.path}"`);
@@ -99,16 +143,55 @@ export function openSqliteEngine(config: SqliteStorageConfig): Engine {
   const writer = new Database(config.path, { timeout });
   let reader: SqliteDb | null = null;
   try {
-    writer.pragma('journal_mode = WAL');
-    writer.pragma(`synchronous = ${config.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+    const wal = writer.pragma('journal_mode = WAL', { simple: true }) === 'wal';
+    writer.pragma('synchronous = FULL');
     writer.pragma('foreign_keys = ON');
     runSqliteMigrations(writer);
+    // From now on commits do not wait for the disk; with `full` the engine
+    // flushes the WAL itself before anyone hears of them (see the top). A
+    // file system without WAL support keeps SQLite's own FULL sync.
+    if (wal || config.synchronous === 'normal') writer.pragma('synchronous = NORMAL');
     reader = new Database(config.path, { readonly: true, timeout });
+    const file = realpathSync(config.path);
+    const commits = wal ? acquireDiskState(file, flusherFor) : undefined;
+    return new SqliteEngine(writer, reader, file, commits, config.synchronous !== 'normal');
   } catch (err) {
+    reader?.close();
     writer.close();
     throw err;
   }
-  return new SqliteEngine(writer, reader, realpathSync(config.path));
+}
+
+/**
+ * fdatasync of the WAL file on the thread pool. The file is opened at the
+ * first flush (it exists once something was committed) and its directory
+ * synced once, so the file itself cannot go missing after a power cut.
+ * SQLite keeps the WAL file while our connections are open.
+ */
+function walFlusher(databaseFile: string): WalFlusher {
+  let fd: number | undefined;
+  return {
+    async flush() {
+      if (fd === undefined) {
+        fd = openSync(`${databaseFile}-wal`, 'r');
+        // Windows cannot open a directory; its file system keeps the entry.
+        if (process.platform !== 'win32') {
+          const dir = openSync(dirname(databaseFile), 'r');
+          try {
+            fsyncSync(dir);
+          } finally {
+            closeSync(dir);
+          }
+        }
+      }
+      const target = fd;
+      await new Promise<void>((resolve, reject) => fdatasync(target, (err) => (err ? reject(err) : resolve())));
+    },
+    close() {
+      if (fd !== undefined) closeSync(fd);
+      fd = undefined;
+    },
+  };
 }
 
 class SqliteEngine implements Engine {
@@ -123,10 +206,15 @@ class SqliteEngine implements Engine {
   /** A batch is queued or running; it takes every transaction that waits. */
   private batchQueued = false;
 
+
   constructor(
     private readonly writer: SqliteDb,
     private readonly reader: SqliteDb,
     private readonly fileKey: string,
+    /** Absent without WAL (SQLite then syncs each commit itself). */
+    private readonly commits: DurableCommits | undefined,
+    /** False with `synchronous: 'normal'`: commits are reported at once. */
+    private readonly waitForDisk: boolean,
   ) {
     this.writeExec = new SqliteExecutor(writer);
     this.readExec = new SqliteExecutor(reader);
@@ -138,11 +226,18 @@ class SqliteEngine implements Engine {
   write<T>(_roomId: string | null, fn: (exec: SqlExecutor) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.waiting.push({ fn, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.batchQueued) {
-        this.batchQueued = true;
-        void writeQueues.run(this.fileKey, () => this.runBatch());
-      }
+      if (!this.batchQueued) this.queueBatch();
     });
+  }
+
+  /**
+   * The batch starts once the event loop has taken in what already arrived
+   * (setImmediate runs after pending I/O callbacks), so requests that came
+   * in together share a commit instead of each paying for its own.
+   */
+  private queueBatch(): void {
+    this.batchQueued = true;
+    void writeQueues.run(this.fileKey, () => new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.runBatch()));
   }
 
   /**
@@ -154,6 +249,7 @@ class SqliteEngine implements Engine {
     const failed: { job: WriteJob; err: unknown }[] = [];
     const started = performance.now();
     let current: WriteJob | undefined;
+    let commit: number | undefined;
     try {
       while (this.waiting.length > 0 && done.length + failed.length < MAX_BATCH_TRANSACTIONS) {
         if (done.length + failed.length > 0 && performance.now() - started >= MAX_BATCH_MS) break;
@@ -178,7 +274,10 @@ class SqliteEngine implements Engine {
         }
         current = undefined;
       }
-      if (this.writer.inTransaction) this.writer.exec('COMMIT');
+      if (this.writer.inTransaction) {
+        this.writer.exec('COMMIT');
+        commit = this.commits?.committed();
+      }
     } catch (err) {
       // BEGIN, a savepoint statement or COMMIT failed: nothing of the batch is stored.
       if (this.writer.inTransaction) {
@@ -192,29 +291,45 @@ class SqliteEngine implements Engine {
       for (const d of done.splice(0)) failed.push({ job: d.job, err });
     } finally {
       this.batchQueued = false;
-      if (this.waiting.length > 0) {
-        this.batchQueued = true;
-        void writeQueues.run(this.fileKey, () => this.runBatch());
-      }
+      if (this.waiting.length > 0) this.queueBatch();
     }
-    for (const d of done) d.job.resolve(d.value);
     for (const f of failed) f.job.reject(f.err);
+    if (done.length === 0) return;
+    if (commit === undefined || this.commits === undefined || !this.waitForDisk) {
+      for (const d of done) d.job.resolve(d.value);
+      return;
+    }
+    // The next batch may run meanwhile; these callers wait for the disk.
+    this.commits.whenDurable(commit).then(
+      () => {
+        for (const d of done) d.job.resolve(d.value);
+      },
+      (err: unknown) => {
+        for (const d of done) d.job.reject(err);
+      },
+    );
   }
 
-  read<T>(fn: (exec: SqlExecutor) => Promise<T>): Promise<T> {
-    return this.readQueue.run('read', async () => {
+  async read<T>(fn: (exec: SqlExecutor) => Promise<T>): Promise<T> {
+    const { value, seen } = await this.readQueue.run('read', async () => {
       this.reader.exec('BEGIN');
       try {
-        return await fn(this.readExec);
+        const result = await fn(this.readExec);
+        // The snapshot holds at most the commits made so far.
+        return { value: result, seen: this.commits?.latest ?? 0 };
       } finally {
         if (this.reader.inTransaction) this.reader.exec('COMMIT');
       }
     });
+    // Nothing read is handed out before it is on disk.
+    if (this.waitForDisk) await this.commits?.whenDurable(seen);
+    return value;
   }
 
   async close(): Promise<void> {
     this.reader.close();
     this.writer.close();
+    if (this.commits !== undefined) releaseDiskState(this.fileKey);
   }
 }
 

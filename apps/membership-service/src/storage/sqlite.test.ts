@@ -2,6 +2,9 @@
 // temporary directory.
 
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +14,7 @@ import { defineStorageContract } from './contract.js';
 import { StorageError } from './errors.js';
 import { MIGRATIONS } from './migrations.js';
 import { openStorage } from './open-storage.js';
-import { openSqliteEngine } from './sqlite-engine.js';
+import { openSqliteEngine, type WalFlusher } from './sqlite-engine.js';
 
 const directories: string[] = [];
 
@@ -108,7 +111,7 @@ describe('sqlite group commit', () => {
         .then(() => order.push('slow acknowledged'));
       await until(() => quickBodyDone, 'the quick transaction ran');
       await new Promise((resolve) => setTimeout(resolve, 50));
-      assert.deepEqual(order, [], 'the quick transaction was acknowledged while its batch was still open');
+      assert.equal(order.length, 0, 'the quick transaction was acknowledged while its batch was still open');
       assert.equal(await storage.read((r) => r.getRoom('!quick:hs.test')), null, 'a read saw uncommitted data');
       order.push('slow released');
       slowGate.open();
@@ -207,6 +210,180 @@ describe('sqlite migration of joined member counts', () => {
       assert.deepEqual(await storage.read((r) => r.countJoinedMembersByServer('!r:hs.test')), [{ serverName: 'one.test', joined: 2 }]);
       assert.deepEqual(await storage.read((r) => r.countJoinedMembersByServer('!s:hs.test')), [{ serverName: 'two.test', joined: 1 }]);
       assert.equal(await storage.read((r) => r.isServerInRoom('!r:hs.test', 'two.test')), false);
+    } finally {
+      await storage.close();
+    }
+  });
+});
+
+describe('sqlite state snapshots of a large room', () => {
+  it('a long run of one-key changes never rewrites the whole state', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'membrane-storage-'));
+    directories.push(dir);
+    const path = join(dir, 'membership.sqlite');
+    const storage = await openStorage({ engine: 'sqlite', path });
+    const members = 3_000;
+    const changes = 150;
+    try {
+      await storage.withRoomTransaction('!big:hs.test', async (tx) => {
+        let prev = await tx.storeStateGroup({
+          prevGroupId: null,
+          entries: Array.from({ length: members }, (_, i) => ({ type: 'm.room.member', stateKey: `@u${i}:hs.test`, eventId: `$join${i}` })),
+        });
+        for (let i = 0; i < changes; i++) {
+          prev = await tx.storeStateGroup({ prevGroupId: prev, entries: [{ type: 'm.room.member', stateKey: `@u${i}:hs.test`, eventId: `$leave${i}` }] });
+        }
+        const state = await tx.getStateGroup(prev);
+        assert.equal(state?.length, members);
+        assert.equal(state?.find((e) => e.stateKey === `@u${changes - 1}:hs.test`)?.eventId, `$leave${changes - 1}`);
+      });
+    } finally {
+      await storage.close();
+    }
+    const db = new Database(path, { readonly: true });
+    try {
+      const rows = (db.prepare('SELECT COUNT(*) AS n FROM state_group_entries').get() as { n: number }).n;
+      // Merged chains write the changes since the complete group again (here
+      // at most `changes` rows each time), never the 3,000 members.
+      assert.ok(rows < members + changes * 6, `${rows} rows for ${members} members and ${changes} changes`);
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('sqlite durability', () => {
+  function freshPath(): string {
+    const dir = mkdtempSync(join(tmpdir(), 'membrane-storage-'));
+    directories.push(dir);
+    return join(dir, 'membership.sqlite');
+  }
+
+  /** A WAL flush held until the test lets it finish (or fail). */
+  function heldFlusher(): { flusher: () => WalFlusher; flushes: () => number; release(err?: Error): void } {
+    const waiting: { resolve: () => void; reject: (err: Error) => void }[] = [];
+    let count = 0;
+    return {
+      flusher: () => ({
+        flush: () =>
+          new Promise<void>((resolve, reject) => {
+            count += 1;
+            waiting.push({ resolve, reject });
+          }),
+        close: () => undefined,
+      }),
+      flushes: () => count,
+      release(err?: Error) {
+        for (const w of waiting.splice(0)) {
+          if (err) w.reject(err);
+          else w.resolve();
+        }
+      },
+    };
+  }
+
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('a commit is reported, and its data handed to readers, only after the WAL flush', async () => {
+    const held = heldFlusher();
+    const engine = openSqliteEngine({ engine: 'sqlite', path: freshPath() }, held.flusher);
+    try {
+      let written = false;
+      let readDone = false;
+      const write = engine
+        .write('!a:hs.test', (exec) => exec.execute("INSERT INTO rooms (room_id, room_version, created_ts) VALUES ('!a:hs.test', '11', 1)"))
+        .then((n) => {
+          written = true;
+          return n;
+        });
+      // Bounded wait until the commit happened and its flush started.
+      for (let i = 0; i < 2_000 && held.flushes() === 0; i++) await sleep(1);
+      assert.equal(held.flushes(), 1);
+      const read = engine
+        .read((exec) => exec.query('SELECT room_id FROM rooms'))
+        .then((rows) => {
+          readDone = true;
+          return rows;
+        });
+      await sleep(50);
+      assert.equal(written, false, 'reported before the flush');
+      assert.equal(readDone, false, 'a read handed out data not yet on disk');
+      // Other work goes on meanwhile: a second batch commits without waiting.
+      const second = engine.write(null, (exec) => exec.execute("INSERT INTO rooms (room_id, room_version, created_ts) VALUES ('!b:hs.test', '11', 2)"));
+      held.release();
+      assert.equal(await write, 1);
+      assert.deepEqual(await read, [{ room_id: '!a:hs.test' }]);
+      for (let i = 0; i < 2_000 && held.flushes() < 2; i++) await sleep(1);
+      held.release();
+      assert.equal(await second, 1);
+    } finally {
+      held.release();
+      await engine.close();
+    }
+  });
+
+  it('when the flush fails, the transactions waiting for it fail', async () => {
+    const held = heldFlusher();
+    const engine = openSqliteEngine({ engine: 'sqlite', path: freshPath() }, held.flusher);
+    try {
+      const write = engine.write(null, (exec) => exec.execute("INSERT INTO rooms (room_id, room_version, created_ts) VALUES ('!a:hs.test', '11', 1)"));
+      for (let i = 0; i < 2_000 && held.flushes() === 0; i++) await sleep(1);
+      held.release(new Error('EIO'));
+      await assert.rejects(write, /restart/);
+      await assert.rejects(
+        engine.read((exec) => exec.query('SELECT 1')),
+        /restart/,
+      );
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it("with synchronous 'normal' a commit is reported without a flush", async () => {
+    const held = heldFlusher();
+    const engine = openSqliteEngine({ engine: 'sqlite', path: freshPath(), synchronous: 'normal' }, held.flusher);
+    try {
+      assert.equal(await engine.write(null, (exec) => exec.execute("INSERT INTO rooms (room_id, room_version, created_ts) VALUES ('!a:hs.test', '11', 1)")), 1);
+      assert.equal(held.flushes(), 0);
+    } finally {
+      await engine.close();
+    }
+  });
+});
+
+describe('sqlite after a crash', () => {
+  it('every transaction reported as committed is there after the writing process is killed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'membrane-storage-'));
+    directories.push(dir);
+    const path = join(dir, 'membership.sqlite');
+    const writer = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./test-support/crash-writer.ts', import.meta.url)), path], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const acked: string[] = [];
+    const exited = new Promise((resolve) => writer.once('exit', resolve));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`only ${acked.length} acknowledgements within 60 s`)), 60_000);
+      createInterface({ input: writer.stdout }).on('line', (line) => {
+        if (line.startsWith('ack ')) acked.push(line.slice(4));
+        // Killed in the middle of the work, while transactions are in flight.
+        if (acked.length === 400) {
+          clearTimeout(timer);
+          writer.kill('SIGKILL');
+          resolve();
+        }
+      });
+      writer.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    await exited;
+    assert.ok(acked.length >= 400, `the writer acknowledged ${acked.length} transactions before it ended`);
+    const storage = await openStorage({ engine: 'sqlite', path });
+    try {
+      const stored = await storage.read((r) => r.getEvents(acked));
+      const missing = acked.filter((id) => !stored.has(id));
+      assert.deepEqual(missing, [], 'acknowledged but lost');
     } finally {
       await storage.close();
     }

@@ -1,8 +1,13 @@
 // State snapshots as groups: a group is either complete or a change to an
 // earlier group of the same room (entries set, entries with a NULL event ID
-// removed). A membership event changes one key, so most groups hold one row;
-// chains are cut at MAX_CHAIN_LENGTH by storing a complete group instead, so
-// reading a snapshot walks at most that many groups.
+// removed). A membership event changes one key, so most groups hold one row.
+// Chains stay at most MAX_CHAIN_LENGTH changes long, so reading a snapshot
+// walks at most that many groups: a change that would make a chain longer is
+// stored instead as the chain's changes merged, against the chain's complete
+// group (one change, however long the chain was); only when that merged
+// change grows past MAX_MERGED_CHANGE rows is a complete group written. So a
+// room of 100,000 members writes its whole state once every ~1,000 changes
+// rather than every MAX_CHAIN_LENGTH.
 
 import { StorageError } from './errors.js';
 import { compareStateKeys, checkText } from './rows.js';
@@ -11,6 +16,9 @@ import { chunks, placeholders, toInt, toIntOrNull, toStr, toStrOrNull } from './
 import type { NewStateGroup, StateEntry, StateKeyPair } from './types.js';
 
 export const MAX_CHAIN_LENGTH = 32;
+
+/** Rows of a merged change above which a complete group is written instead. */
+export const MAX_MERGED_CHANGE = 1024;
 
 export interface GroupHeader {
   readonly roomId: string;
@@ -98,8 +106,53 @@ export async function storeStateGroup(
   if (prev.chainLength + 1 <= MAX_CHAIN_LENGTH) {
     return insert(group.prevGroupId, prev.chainLength + 1, group.entries, removed);
   }
-  const base = (await resolveStateGroup(exec, group.prevGroupId)) ?? [];
-  return insert(null, 0, applyChange(base, group.entries, removed), []);
+  // The chain is full: one change against its complete group, unless that change would be large.
+  const { rootId, changes } = await changesSinceComplete(exec, group.prevGroupId);
+  const keyOf = (k: StateKeyPair): string => `${k.type.length}:${k.type}${k.stateKey}`;
+  for (const k of removed) changes.set(keyOf(k), { type: k.type, stateKey: k.stateKey, eventId: null });
+  for (const e of group.entries) changes.set(keyOf(e), { type: e.type, stateKey: e.stateKey, eventId: e.eventId });
+  const set = [...changes.values()].filter((c): c is StateEntry => c.eventId !== null);
+  const unset = [...changes.values()].filter((c) => c.eventId === null).map((c) => ({ type: c.type, stateKey: c.stateKey }));
+  if (changes.size <= MAX_MERGED_CHANGE) return insert(rootId, 1, set, unset);
+  const base = (await resolveStateGroup(exec, rootId)) ?? [];
+  return insert(null, 0, applyChange(base, set, unset), []);
+}
+
+/**
+ * The complete group at the end of a group's chain, and every change between
+ * it and the group, merged (nearest change wins; `eventId` null: removed).
+ */
+async function changesSinceComplete(
+  exec: SqlExecutor,
+  groupId: number,
+): Promise<{ rootId: number; changes: Map<string, { type: string; stateKey: string; eventId: string | null }> }> {
+  const rows = await exec.query(
+    `WITH RECURSIVE chain (group_id, prev_group_id, n) AS (
+       SELECT group_id, prev_group_id, 0 FROM state_groups WHERE group_id = $1
+       UNION ALL
+       SELECT g.group_id, g.prev_group_id, c.n + 1
+         FROM state_groups g JOIN chain c ON g.group_id = c.prev_group_id
+        WHERE c.n < $2
+     )
+     SELECT c.n AS n, c.group_id AS group_id, c.prev_group_id AS prev_group_id,
+            e.type AS type, e.state_key AS state_key, e.event_id AS event_id
+       FROM chain c LEFT JOIN state_group_entries e ON e.group_id = c.group_id AND c.prev_group_id IS NOT NULL
+      ORDER BY c.n`,
+    [groupId, MAX_CHAIN_LENGTH + 1],
+  );
+  const last = rows[rows.length - 1];
+  if (!last || toIntOrNull(last['prev_group_id']) !== null) {
+    throw new Error(`state group ${groupId} has no complete group within ${MAX_CHAIN_LENGTH + 1} steps`);
+  }
+  const changes = new Map<string, { type: string; stateKey: string; eventId: string | null }>();
+  for (const row of rows) {
+    const type = toStrOrNull(row['type']);
+    if (type === null) continue; // the complete group, or a change without entries
+    const stateKey = toStr(row['state_key']);
+    const key = `${type.length}:${type}${stateKey}`;
+    if (!changes.has(key)) changes.set(key, { type, stateKey, eventId: toStrOrNull(row['event_id']) });
+  }
+  return { rootId: toInt(last['group_id']), changes };
 }
 
 /** `base` with `entries` set and `removed` deleted, sorted. */

@@ -19,7 +19,11 @@ export interface SqliteStorageConfig {
   readonly path: string;
   /** How long a write waits for another process's write lock. Default 5000. */
   readonly busyTimeoutMs?: number;
-  /** `full` survives power loss; `normal` only process crashes. Default `full`. */
+  /**
+   * `full` survives power loss (nothing is reported or read before the WAL
+   * is flushed to disk, off the event loop); `normal` only process crashes.
+   * Default `full`.
+   */
   readonly synchronous?: 'full' | 'normal';
 }
 
@@ -259,6 +263,23 @@ export interface ReceivedInvite {
 
 export type NewReceivedInvite = Omit<ReceivedInvite, 'roomId'>;
 
+// ---------------------------------------------------------------- sent knocks
+
+/** A knock one of our users sent to a room this server is not in. */
+export interface SentKnock {
+  readonly roomId: string;
+  readonly userId: string;
+  /** The knock event (stored as an outlier); the row applies while the user's membership is this event. */
+  readonly eventId: string;
+  /** `knock_room_state` from the resident server: a JSON array of its state events (shown as stripped state), as text. */
+  readonly knockRoomStateJson: string;
+  /** Servers to rescind the knock through, in order of preference. */
+  readonly servers: readonly string[];
+  readonly sentTs: number;
+}
+
+export type NewSentKnock = Omit<SentKnock, 'roomId'>;
+
 // ---------------------------------------------------------------- handles
 
 /** Queries available everywhere: inside `read()` and inside a room transaction. */
@@ -326,6 +347,8 @@ export interface ReadTx {
 
   /** A filter `userId` stored, as stored; null when that user has no filter with this ID. */
   getFilter(userId: string, filterId: string): Promise<string | null>;
+
+  getSentKnock(roomId: string, userId: string): Promise<SentKnock | null>;
 }
 
 /**
@@ -383,6 +406,11 @@ export interface RoomTx extends ReadTx {
   putReceivedInvite(invite: NewReceivedInvite): Promise<void>;
   /** Returns false when there was none. */
   deleteReceivedInvite(userId: string): Promise<boolean>;
+
+  /** Stores (or replaces) the knock `userId` sent to this room. */
+  putSentKnock(knock: NewSentKnock): Promise<void>;
+  /** Returns false when there was none. */
+  deleteSentKnock(userId: string): Promise<boolean>;
 }
 
 export interface Storage {
@@ -391,10 +419,12 @@ export interface Storage {
   /**
    * Runs `fn` in a transaction that is serialized with every other
    * transaction on the same room: in-process by a queue per room, across
-   * processes by a PostgreSQL advisory lock (SQLite: `BEGIN IMMEDIATE`).
-   * Commits when `fn` resolves; rolls everything back when it throws. Do
-   * not call `read` or `withRoomTransaction` from inside `fn` (it throws):
-   * use `tx`.
+   * processes by a PostgreSQL advisory lock (SQLite: one queue for every
+   * write of the file, and `BEGIN IMMEDIATE`). Commits when `fn` resolves;
+   * rolls everything back when it throws. Resolves only once the commit is
+   * durable (SQLite may commit several transactions together; each still
+   * rolls back alone). Do not call `read` or `withRoomTransaction` from
+   * inside `fn` (it throws): use `tx`.
    */
   withRoomTransaction<T>(roomId: string, fn: (tx: RoomTx) => Promise<T>): Promise<T>;
 

@@ -2,6 +2,7 @@
 // stream, the state before it, and for invites and knocks the stripped state.
 // Which windows to use (initial, incremental, up to a leave) is decided by
 // sync.ts; this file only builds a room for a window.
+import { STRIPPED_STATE_TYPES } from '@membrane/events';
 import type { ViewedEvent, SyncRoom } from '@membrane/proto';
 import { Membership } from '@membrane/proto';
 import type { Filter, RoomEventFilter } from '@membrane/views';
@@ -14,9 +15,6 @@ import type { VisibilityCache } from './event-visibility.js';
 export const MAX_TIMELINE_LIMIT = 500;
 /** The most events read to fill one room's timeline (visibility and filters may drop many). */
 export const MAX_SCANNED_EVENTS = 2000;
-
-/** The state a client is shown of a room it is invited to or knocking on (with the member event last). */
-const STRIPPED_STATE_TYPES = ['m.room.create', 'm.room.join_rules', 'm.room.name', 'm.room.avatar', 'm.room.canonical_alias', 'm.room.encryption', 'm.room.topic'];
 
 const TO_PROTO: Readonly<Record<StoredMembership, Membership>> = {
   join: Membership.JOIN,
@@ -252,17 +250,22 @@ function strippedOfStored(event: StoredEvent): StrippedEvent | undefined {
 /**
  * An invited or knocking room: stripped state, the user's member event last
  * (with its event ID and timestamp, so clients can show when and by whom).
- * A remote invite carries the state its server sent with it; otherwise the
- * state comes from the room's current state, with the inviter's member event.
+ * A remote invite carries the state its server sent with it, and a knock on
+ * a room we are not in the `knock_room_state` the resident server answered;
+ * otherwise the state comes from the room's current state, with the
+ * inviter's member event.
  */
 export async function strippedRoom(ctx: SyncRoomContext, row: MembershipRecord): Promise<SyncRoom> {
   const room = await ctx.tx.getRoom(row.roomId);
   const member = await ctx.tx.getEvent(row.eventId);
   const received = row.membership === 'invite' ? await ctx.tx.getReceivedInvite(row.roomId, row.userId) : null;
+  const knock = row.membership === 'knock' ? await ctx.tx.getSentKnock(row.roomId, row.userId) : null;
+  // A knock row tells of the user's knock only while it is that knock.
+  const offered = received?.strippedStateJson ?? (knock !== null && knock.eventId === row.eventId ? knock.knockRoomStateJson : undefined);
   let state: StrippedEvent[] = [];
-  if (received !== null) {
+  if (offered !== undefined) {
     try {
-      const parsed = JSON.parse(received.strippedStateJson) as unknown;
+      const parsed = JSON.parse(offered) as unknown;
       if (Array.isArray(parsed)) state = parsed.map(stripped).filter((e): e is StrippedEvent => e !== undefined);
     } catch {
       // What another server sent is only a hint; without it the invite still shows.

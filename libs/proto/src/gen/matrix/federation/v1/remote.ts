@@ -180,6 +180,39 @@ export interface PerformRemoteInviteResponse {
   attempts: ServerAttempt[];
 }
 
+export interface PerformRemoteKnockRequest {
+  /** "!room:server" (aliases are resolved by the caller). */
+  roomId: string;
+  /** The knocking local user. */
+  userId: string;
+  /** Servers to try, in order of preference. */
+  serverNames: string[];
+  /** Room versions this server supports (`ver` of make_knock). */
+  supportedRoomVersions: string[];
+  reason?: string | undefined;
+}
+
+/**
+ * When no server accepted the knock, the call fails with a Matrix error: the
+ * last server's refusal when it was one (e.g. 403 M_FORBIDDEN for a room
+ * whose join rule does not allow knocking), otherwise 502 M_UNKNOWN.
+ */
+export interface PerformRemoteKnockResponse {
+  roomId: string;
+  roomVersion: string;
+  /** Our signed knock event as the resident server accepted it, canonical JSON. */
+  knockEventJson: string;
+  /**
+   * The `knock_room_state` it answered, checked: the room's state events that
+   * identify it (PDUs; stripped state from servers before spec v1.16), each a
+   * JSON object, to show the room to the knocking user.
+   */
+  knockRoomStateJson: string[];
+  /** The server whose send_knock succeeded. */
+  serverName: string;
+  attempts: ServerAttempt[];
+}
+
 export interface NotifyOutboxRequest {
   /** Server names with new outbox entries; empty means "check everything". */
   destinations: string[];
@@ -929,6 +962,224 @@ export const PerformRemoteInviteResponse: MessageFns<PerformRemoteInviteResponse
   },
 };
 
+function createBasePerformRemoteKnockRequest(): PerformRemoteKnockRequest {
+  return { roomId: "", userId: "", serverNames: [], supportedRoomVersions: [], reason: undefined };
+}
+
+export const PerformRemoteKnockRequest: MessageFns<PerformRemoteKnockRequest> = {
+  encode(message: PerformRemoteKnockRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.roomId !== "") {
+      writer.uint32(10).string(message.roomId);
+    }
+    if (message.userId !== "") {
+      writer.uint32(18).string(message.userId);
+    }
+    for (const v of message.serverNames) {
+      writer.uint32(26).string(v!);
+    }
+    for (const v of message.supportedRoomVersions) {
+      writer.uint32(34).string(v!);
+    }
+    if (message.reason !== undefined) {
+      writer.uint32(42).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PerformRemoteKnockRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePerformRemoteKnockRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.roomId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.serverNames.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.supportedRoomVersions.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<PerformRemoteKnockRequest>, I>>(base?: I): PerformRemoteKnockRequest {
+    return PerformRemoteKnockRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PerformRemoteKnockRequest>, I>>(object: I): PerformRemoteKnockRequest {
+    const message = createBasePerformRemoteKnockRequest();
+    message.roomId = object.roomId ?? "";
+    message.userId = object.userId ?? "";
+    message.serverNames = object.serverNames?.map((e) => e) || [];
+    message.supportedRoomVersions = object.supportedRoomVersions?.map((e) => e) || [];
+    message.reason = object.reason ?? undefined;
+    return message;
+  },
+};
+
+function createBasePerformRemoteKnockResponse(): PerformRemoteKnockResponse {
+  return { roomId: "", roomVersion: "", knockEventJson: "", knockRoomStateJson: [], serverName: "", attempts: [] };
+}
+
+export const PerformRemoteKnockResponse: MessageFns<PerformRemoteKnockResponse> = {
+  encode(message: PerformRemoteKnockResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.roomId !== "") {
+      writer.uint32(10).string(message.roomId);
+    }
+    if (message.roomVersion !== "") {
+      writer.uint32(18).string(message.roomVersion);
+    }
+    if (message.knockEventJson !== "") {
+      writer.uint32(26).string(message.knockEventJson);
+    }
+    for (const v of message.knockRoomStateJson) {
+      writer.uint32(34).string(v!);
+    }
+    if (message.serverName !== "") {
+      writer.uint32(42).string(message.serverName);
+    }
+    for (const v of message.attempts) {
+      ServerAttempt.encode(v!, writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PerformRemoteKnockResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePerformRemoteKnockResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.roomId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.roomVersion = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.knockEventJson = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.knockRoomStateJson.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.serverName = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.attempts.push(ServerAttempt.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<PerformRemoteKnockResponse>, I>>(base?: I): PerformRemoteKnockResponse {
+    return PerformRemoteKnockResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PerformRemoteKnockResponse>, I>>(object: I): PerformRemoteKnockResponse {
+    const message = createBasePerformRemoteKnockResponse();
+    message.roomId = object.roomId ?? "";
+    message.roomVersion = object.roomVersion ?? "";
+    message.knockEventJson = object.knockEventJson ?? "";
+    message.knockRoomStateJson = object.knockRoomStateJson?.map((e) => e) || [];
+    message.serverName = object.serverName ?? "";
+    message.attempts = object.attempts?.map((e) => ServerAttempt.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 function createBaseNotifyOutboxRequest(): NotifyOutboxRequest {
   return { destinations: [] };
 }
@@ -1071,6 +1322,21 @@ export const RemoteMembershipServiceService = {
       Buffer.from(PerformRemoteInviteResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): PerformRemoteInviteResponse => PerformRemoteInviteResponse.decode(value),
   },
+  /**
+   * Knock on a room through other servers (room versions 7+): make_knock with
+   * the supported room versions, fill and sign, send_knock.
+   */
+  performRemoteKnock: {
+    path: "/matrix.federation.v1.RemoteMembershipService/PerformRemoteKnock" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PerformRemoteKnockRequest): Buffer =>
+      Buffer.from(PerformRemoteKnockRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PerformRemoteKnockRequest => PerformRemoteKnockRequest.decode(value),
+    responseSerialize: (value: PerformRemoteKnockResponse): Buffer =>
+      Buffer.from(PerformRemoteKnockResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PerformRemoteKnockResponse => PerformRemoteKnockResponse.decode(value),
+  },
   /** Wake the transaction sender: the outbox has new entries for these destinations. */
   notifyOutbox: {
     path: "/matrix.federation.v1.RemoteMembershipService/NotifyOutbox" as const,
@@ -1097,6 +1363,11 @@ export interface RemoteMembershipServiceServer extends UntypedServiceImplementat
    * v1) to the invitee's server, which counter-signs the event.
    */
   performRemoteInvite: handleUnaryCall<PerformRemoteInviteRequest, PerformRemoteInviteResponse>;
+  /**
+   * Knock on a room through other servers (room versions 7+): make_knock with
+   * the supported room versions, fill and sign, send_knock.
+   */
+  performRemoteKnock: handleUnaryCall<PerformRemoteKnockRequest, PerformRemoteKnockResponse>;
   /** Wake the transaction sender: the outbox has new entries for these destinations. */
   notifyOutbox: handleUnaryCall<NotifyOutboxRequest, NotifyOutboxResponse>;
 }
@@ -1155,6 +1426,25 @@ export interface RemoteMembershipServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: PerformRemoteInviteResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Knock on a room through other servers (room versions 7+): make_knock with
+   * the supported room versions, fill and sign, send_knock.
+   */
+  performRemoteKnock(
+    request: PerformRemoteKnockRequest,
+    callback: (error: ServiceError | null, response: PerformRemoteKnockResponse) => void,
+  ): ClientUnaryCall;
+  performRemoteKnock(
+    request: PerformRemoteKnockRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PerformRemoteKnockResponse) => void,
+  ): ClientUnaryCall;
+  performRemoteKnock(
+    request: PerformRemoteKnockRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PerformRemoteKnockResponse) => void,
   ): ClientUnaryCall;
   /** Wake the transaction sender: the outbox has new entries for these destinations. */
   notifyOutbox(
