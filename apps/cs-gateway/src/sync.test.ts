@@ -273,7 +273,7 @@ describe('sync filters', () => {
     for (const bad of [{ room: { timeline: { limit: 'ten' } } }, { event_format: 'xml' }, { room: { include_leave: 'yes' } }, { event_fields: 'type' }]) {
       assertError(await stack.http.call('POST', filterPath(u.alice), { token: u.alice.access_token, json: bad }), 400, 'M_BAD_JSON');
     }
-    assertError(await stack.http.call('POST', filterPath(u.alice), { token: u.alice.access_token, raw: '[1]' }), 400, 'M_NOT_JSON');
+    assertError(await stack.http.call('POST', filterPath(u.alice), { token: u.alice.access_token, raw: '[1]' }), 400, 'M_BAD_JSON');
     assertError(await stack.http.call('GET', filterPath(u.alice, '987654'), { token: u.alice.access_token }), 404, 'M_NOT_FOUND');
     assertError(await stack.http.call('GET', `${CLIENT_V3}/user/not-a-user/filter/1`, { token: u.alice.access_token }), 400, 'M_INVALID_PARAM');
     // Another user's filter ID is unknown to this user's /sync.

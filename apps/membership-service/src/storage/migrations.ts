@@ -53,7 +53,9 @@ END;
 `;
 
 const JOINED_SERVER_TRIGGERS_POSTGRES = `
-CREATE FUNCTION memberships_count_joined() RETURNS trigger LANGUAGE plpgsql AS $body$
+CREATE FUNCTION memberships_count_joined() RETURNS trigger LANGUAGE plpgsql
+  -- The schema this migration runs in, whatever search_path the writing session has.
+  SET search_path FROM CURRENT AS $body$
 BEGIN
   IF TG_OP <> 'INSERT' AND OLD.membership = 'join' AND (TG_OP = 'DELETE' OR NEW.membership <> 'join') THEN
     UPDATE room_joined_servers SET joined = joined - 1 WHERE room_id = OLD.room_id AND server_name = OLD.server_name;
