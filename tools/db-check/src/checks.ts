@@ -134,12 +134,29 @@ const outboxReferencesEvents = offendingRowsCheck(
     (row['event_room'] === null ? 'is not stored' : `belongs to room ${text(row['event_room'])}, not ${text(row['room_id'])}`),
 );
 
+// The counts are kept by triggers (migration 2) and decide which servers hear
+// of a room's events, so a drift would silently lose or misroute federation.
+const joinedServerCountsMatch = offendingRowsCheck(
+  'joined-server-counts',
+  'room_joined_servers holds exactly the joined members per room and server',
+  `SELECT c.room_id, c.server_name, c.joined AS counted, s.joined AS stored
+     FROM (SELECT room_id, server_name, COUNT(*) AS joined FROM memberships WHERE membership = 'join' GROUP BY room_id, server_name) c
+     LEFT JOIN room_joined_servers s ON s.room_id = c.room_id AND s.server_name = c.server_name
+    WHERE s.joined IS NULL OR s.joined <> c.joined
+   UNION ALL
+   SELECT s.room_id, s.server_name, 0 AS counted, s.joined AS stored FROM room_joined_servers s
+    WHERE NOT EXISTS (SELECT 1 FROM memberships m WHERE m.room_id = s.room_id AND m.server_name = s.server_name AND m.membership = 'join')
+   ORDER BY 1, 2`,
+  (row) => `room ${text(row['room_id'])} server ${text(row['server_name'])}: ${text(row['counted'])} joined members, but the count says ${row['stored'] === null ? 'nothing' : text(row['stored'])}`,
+);
+
 export const CHECKS: readonly Check[] = [
   membershipsPointToMemberEvents,
   currentStatePointsToEvents,
   roomsHaveCreateEvents,
   forwardExtremitiesExist,
   outboxReferencesEvents,
+  joinedServerCountsMatch,
 ];
 
 /** Fails clearly when the database was not made by the membership service. */

@@ -75,7 +75,7 @@ describe('db-check on a database written by the membership service', () => {
   it('finds every invariant holding, exits 0 and reports progress', () => {
     const result = runCli(['check', '--data-dir', dataDir]);
     assert.equal(result.status, 0, result.stdout + result.stderr);
-    assert.match(result.stdout, /all 5 invariants hold/);
+    assert.match(result.stdout, /all 6 invariants hold/);
     for (const check of CHECKS) assert.match(result.stderr, new RegExp(`ok +${check.name}`));
   });
 
@@ -131,6 +131,18 @@ describe('db-check on corrupted copies', () => {
       mentions: /forward extremity \$nowhere is not stored/,
     },
     {
+      name: 'joined-count-drift',
+      sql: () => `UPDATE room_joined_servers SET joined = joined + 2 WHERE room_id = '${roomId}'`,
+      check: 'joined-server-counts',
+      mentions: /server hs\.test: 1 joined members, but the count says 3/,
+    },
+    {
+      name: 'joined-count-missing',
+      sql: () => `DELETE FROM room_joined_servers WHERE room_id = '${roomId}'`,
+      check: 'joined-server-counts',
+      mentions: /server hs\.test: 1 joined members, but the count says nothing/,
+    },
+    {
       name: 'outbox',
       sql: () => `INSERT INTO outbox (destination, room_id, event_id, created_ts, next_attempt_ts) VALUES ('remote.test', '${roomId}', '$lost', 0, 0)`,
       check: 'outbox-events',
@@ -151,7 +163,7 @@ describe('db-check on corrupted copies', () => {
     const result = runCli(['check', '--sqlite', path, '--quiet']);
     assert.equal(result.status, 1, result.stdout + result.stderr);
     assert.match(result.stdout, /^create-events: room .*no m\.room\.create event is stored$/m);
-    assert.match(result.stdout, /findings in 2 of 5 checks/, 'the create event was also current state');
+    assert.match(result.stdout, /findings in 2 of 6 checks/, 'the create event was also current state');
     assert.equal(result.stderr, '', '--quiet');
   });
 

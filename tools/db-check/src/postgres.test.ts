@@ -62,7 +62,7 @@ describe('db-check on PostgreSQL', () => {
   it('finds every invariant holding in a schema the service wrote', () => {
     const result = runCli(['check', '--pg-url', PG_URL, '--pg-schema', SCHEMA]);
     assert.equal(result.status, 0, result.stdout + result.stderr);
-    assert.match(result.stdout, /all 5 invariants hold/);
+    assert.match(result.stdout, /all 6 invariants hold/);
     assert.match(result.stderr, /read-only session/);
     assert.ok(!result.stderr.includes(':membrane@'), 'the password is not printed');
   });
