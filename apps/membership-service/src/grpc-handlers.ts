@@ -1,35 +1,19 @@
 // The MembershipService contract mapped onto MembershipCore: convert proto
 // messages to core calls and back, nothing else. MatrixErrors thrown by the
 // core travel as gRPC status + metadata (see @membrane/rpc).
-import type { Membership as EventMembership } from '@membrane/events';
 import { MatrixError } from '@membrane/matrix-errors';
 import type { RoomCreationRequest, RoomPreset as DomainPreset } from '@membrane/membership';
 import type { MembershipChange, MembershipServiceService, WatchRoomEventsResponse } from '@membrane/proto';
-import { InputKind, Membership, RoomOutputKind, RoomPreset, RoomVisibility } from '@membrane/proto';
+import { InputKind, RoomOutputKind, RoomPreset, RoomVisibility } from '@membrane/proto';
 import type { CallContext, ServiceImplementation } from '@membrane/rpc';
 import type { InputKind as CoreInputKind, MembershipCore } from './membership-core.js';
-import type { StoredMembership, Storage, StoredEvent } from './storage/index.js';
+import type { Storage, StoredEvent } from './storage/index.js';
 import type { CommitNotifier } from './commit-notifier.js';
 import { queryMessages, queryVisibleEvent, queryVisibleMembers, queryVisibleState } from './views/visible-reads.js';
 import { querySync } from './views/sync.js';
+import { isStoredMembership, membershipFromProto, membershipToProto } from './membership-mapping.js';
 
-const TO_PROTO: Readonly<Record<StoredMembership, Membership>> = {
-  join: Membership.JOIN,
-  invite: Membership.INVITE,
-  leave: Membership.LEAVE,
-  ban: Membership.BAN,
-  knock: Membership.KNOCK,
-};
-
-export function membershipToProto(membership: StoredMembership | undefined): Membership {
-  return membership === undefined ? Membership.UNSPECIFIED : TO_PROTO[membership];
-}
-
-export function membershipFromProto(membership: Membership): EventMembership {
-  const found = (Object.entries(TO_PROTO) as [EventMembership, Membership][]).find(([, value]) => value === membership);
-  if (found === undefined) throw MatrixError.invalidParam('A membership is required');
-  return found[0];
-}
+export { membershipFromProto, membershipToProto };
 
 const PRESETS: Readonly<Partial<Record<RoomPreset, DomainPreset>>> = {
   [RoomPreset.PRIVATE_CHAT]: 'private_chat',
@@ -345,20 +329,22 @@ async function outputOf(storage: Storage, event: StoredEvent, versions: Map<stri
 
 async function membershipChangeOf(storage: Storage, event: StoredEvent): Promise<MembershipChange | undefined> {
   const content = (JSON.parse(event.json) as { content?: { membership?: unknown } }).content;
-  const current = typeof content?.membership === 'string' ? (content.membership as StoredMembership) : undefined;
-  if (current === undefined || !(current in TO_PROTO)) return undefined;
+  const current = content?.membership;
+  if (!isStoredMembership(current)) return undefined;
   const previous = await storage.read(async (tx) => {
-    const before = await tx.getStateAtEvent(event.eventId, 'before');
-    const entry = before?.find((e) => e.type === 'm.room.member' && e.stateKey === event.stateKey);
+    // One key of the state before the event, not the whole state of a large room.
+    const groups = await tx.getEventStateGroups(event.eventId);
+    if (groups === null || event.stateKey === null) return undefined;
+    const [entry] = (await tx.getStateGroupEntries(groups.beforeGroupId, [{ type: 'm.room.member', stateKey: event.stateKey }])) ?? [];
     if (entry === undefined) return undefined;
     const prev = await tx.getEvent(entry.eventId);
     const prevContent = prev === null ? undefined : (JSON.parse(prev.json) as { content?: { membership?: unknown } }).content;
-    return typeof prevContent?.membership === 'string' ? (prevContent.membership as StoredMembership) : undefined;
+    return isStoredMembership(prevContent?.membership) ? prevContent.membership : undefined;
   });
   return {
     userId: event.stateKey ?? '',
-    previous: membershipToProto(previous !== undefined && previous in TO_PROTO ? previous : undefined),
-    current: TO_PROTO[current],
+    previous: membershipToProto(previous),
+    current: membershipToProto(current),
     sender: event.sender,
     // Outliers are memberships recorded without the room's state (e.g. an out-of-band leave).
     outOfBand: event.outlier,

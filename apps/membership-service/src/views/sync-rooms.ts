@@ -4,10 +4,10 @@
 // sync.ts; this file only builds a room for a window.
 import { STRIPPED_STATE_TYPES } from '@membrane/events';
 import type { ViewedEvent, SyncRoom } from '@membrane/proto';
-import { Membership } from '@membrane/proto';
 import type { Filter, RoomEventFilter } from '@membrane/views';
 import { eventMatches } from '@membrane/views';
-import type { MembershipRecord, ReadTx, StateFilter, StoredEvent, StoredMembership } from '../storage/index.js';
+import type { MembershipRecord, ReadTx, StateFilter, StoredEvent } from '../storage/index.js';
+import { membershipToProto } from '../membership-mapping.js';
 import { filterVisibleEvents, toViewedEvents } from './event-visibility.js';
 import type { VisibilityCache } from './event-visibility.js';
 
@@ -16,13 +16,6 @@ export const MAX_TIMELINE_LIMIT = 500;
 /** The most events read to fill one room's timeline (visibility and filters may drop many). */
 export const MAX_SCANNED_EVENTS = 2000;
 
-const TO_PROTO: Readonly<Record<StoredMembership, Membership>> = {
-  join: Membership.JOIN,
-  invite: Membership.INVITE,
-  leave: Membership.LEAVE,
-  ban: Membership.BAN,
-  knock: Membership.KNOCK,
-};
 
 /** What every room of one answer shares. */
 export interface SyncRoomContext {
@@ -61,7 +54,7 @@ function emptyRoom(row: MembershipRecord, roomVersion: string): SyncRoom {
   return {
     roomId: row.roomId,
     roomVersion,
-    membership: TO_PROTO[row.membership],
+    membership: membershipToProto(row.membership),
     state: [],
     timeline: [],
     limited: false,
