@@ -11,37 +11,14 @@ import { createTestCertificateAuthority, startHomeserverStack } from '@membrane/
 import type { HomeserverStack, HomeserverUser } from '@membrane/testing';
 import { startSynapse } from './index.js';
 import type { RunningSynapse, SynapseUser } from './index.js';
+import { cs, eventually } from './test-support/cs-client.js';
+import type { Answer } from './test-support/cs-client.js';
 
-interface Answer {
-  readonly status: number;
-  readonly body: Record<string, unknown>;
-}
 
 interface StrippedEvent {
   readonly type: string;
   readonly state_key: string;
   readonly content: Record<string, unknown>;
-}
-
-async function cs(base: string, token: string, method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<Answer> {
-  const response = await fetch(`${base}/_matrix/client/v3${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    signal: AbortSignal.timeout(60_000),
-  });
-  return { status: response.status, body: (await response.json().catch(() => ({}))) as Record<string, unknown> };
-}
-
-/** Polls `read` (bounded) until `done` holds; returns the last answer. */
-async function eventually(read: () => Promise<Answer>, done: (a: Answer) => boolean, timeoutMs = 15_000): Promise<Answer> {
-  const deadline = Date.now() + timeoutMs;
-  let last = await read();
-  while (!done(last) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    last = await read();
-  }
-  return last;
 }
 
 const enc = encodeURIComponent;
