@@ -4,64 +4,38 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { REPO_ROOT, startApp, startMembershipService } from '@membrane/testing';
+import { REPO_ROOT } from '@membrane/testing';
 import type { AppProcess } from '@membrane/testing';
-import { GatewayClient, createUserWithCli, memberEvents } from './test-support/gateway-client.js';
-import type { Answer, CreatedUser } from './test-support/gateway-client.js';
+import { createUserWithCli, memberEvents } from './test-support/gateway-client.js';
+import type { Answer, CreatedUser, GatewayClient } from './test-support/gateway-client.js';
+import { createUsersWithCli, startGatewayProcess, startScratchMembership } from './test-support/gateway-process.js';
+import type { ScratchMembership } from './test-support/gateway-process.js';
+import { enc } from './test-support/raw-reads.js';
+import { assertError } from './test-support/room-actions.js';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 const V3 = '/_matrix/client/v3';
 const R0 = '/_matrix/client/r0';
 const BODY_LIMIT = 4096;
 
-let scratch = '';
-let membership: AppProcess & { readonly address: string };
+let scratch: ScratchMembership;
 
 before(async () => {
-  scratch = mkdtempSync(join(tmpdir(), 'cs-gateway-'));
-  membership = await startMembershipService(join(scratch, 'membership'));
+  scratch = await startScratchMembership('cs-gateway-');
 });
 
 after(async () => {
-  await membership?.stop().catch(() => undefined);
-  rmSync(scratch, { recursive: true, force: true });
+  await scratch?.stop();
 });
 
-async function startGateway(dataDir: string, env: Record<string, string> = {}): Promise<AppProcess & { readonly client: GatewayClient }> {
-  const app = await startApp('cs-gateway', {
-    readyMessage: 'cs gateway listening',
-    env: {
-      MEMBRANE_CS_DATA_DIR: dataDir,
-      MEMBRANE_CS_SERVER_NAME: 'hs.test',
-      MEMBRANE_CS_LISTEN__PORT: '0',
-      MEMBRANE_CS_MEMBERSHIP__ADDRESS: membership.address,
-      MEMBRANE_CS_LIMITS__MAX_BODY_BYTES: String(BODY_LIMIT),
-      MEMBRANE_CS_RATE_LIMIT__MEMBERSHIP__PER_SECOND: '1000',
-      MEMBRANE_CS_RATE_LIMIT__MEMBERSHIP__BURST: '1000',
-      MEMBRANE_CS_RATE_LIMIT__LOGIN__PER_SECOND: '1000',
-      MEMBRANE_CS_RATE_LIMIT__LOGIN__BURST: '1000',
-      ...env,
-    },
-  });
-  return { ...app, client: new GatewayClient(String(app.ready['url'])) };
-}
-
-/** Percent-encodes every reserved character, `!` included (encodeURIComponent leaves it). */
-function enc(id: string): string {
-  return encodeURIComponent(id).replace(/!/g, '%21');
-}
-
-function assertError(answer: Answer, status: number, errcode: string): void {
-  assert.equal(answer.status, status, answer.text);
-  assert.equal(answer.body['errcode'], errcode, answer.text);
-  assert.equal(typeof answer.body['error'], 'string');
+/** A gateway in front of the shared membership service, with a small body limit. */
+function startGateway(dataDir: string, env: Record<string, string> = {}): Promise<AppProcess & { readonly client: GatewayClient }> {
+  return startGatewayProcess(dataDir, scratch.address, { MEMBRANE_CS_LIMITS__MAX_BODY_BYTES: String(BODY_LIMIT), ...env });
 }
 
 function assertEmptyOk(answer: Answer): void {
@@ -75,11 +49,8 @@ describe('cs-gateway over HTTP', () => {
   const users: Record<'alice' | 'bob' | 'carol' | 'dave' | 'slow' | 'outsider', CreatedUser> = {} as never;
 
   before(async () => {
-    const dataDir = join(scratch, 'gateway');
-    // The first call creates the store; the rest may then run side by side.
-    users.alice = await createUserWithCli(dataDir, 'alice', ['--password', 'alice-pw']);
-    const [bob, carol, dave, slow, outsider] = await Promise.all(['bob', 'carol', 'dave', 'slow', 'outsider'].map((name) => createUserWithCli(dataDir, name)));
-    Object.assign(users, { bob, carol, dave, slow, outsider });
+    const dataDir = join(scratch.dir, 'gateway');
+    Object.assign(users, await createUsersWithCli(dataDir, ['alice', 'bob', 'carol', 'dave', 'slow', 'outsider']));
     gateway = await startGateway(dataDir, {
       MEMBRANE_CS_RATE_LIMIT__MEMBERSHIP__OVERRIDES: JSON.stringify({ '@slow:hs.test': { perSecond: 0.001, burst: 2 } }),
     });
@@ -440,7 +411,7 @@ describe('cs-gateway without a membership service', () => {
   let user: CreatedUser;
 
   before(async () => {
-    const dataDir = join(scratch, 'orphan');
+    const dataDir = join(scratch.dir, 'orphan');
     user = await createUserWithCli(dataDir, 'alice');
     gateway = await startGateway(dataDir, { MEMBRANE_CS_MEMBERSHIP__ADDRESS: '127.0.0.1:1', MEMBRANE_CS_MEMBERSHIP__DEADLINE_MS: '3000' });
   });
@@ -472,7 +443,7 @@ describe('cs-gateway with tokens verified by an upstream homeserver', () => {
     });
     upstream.listen(0, '127.0.0.1');
     await new Promise((resolve) => upstream.once('listening', resolve));
-    gateway = await startGateway(join(scratch, 'upstream'), {
+    gateway = await startGateway(join(scratch.dir, 'upstream'), {
       MEMBRANE_CS_AUTH__TYPE: 'upstream',
       MEMBRANE_CS_AUTH__BASE_URL: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`,
     });
@@ -512,7 +483,7 @@ describe('cs-gateway command line', () => {
       cwd: REPO_ROOT,
       encoding: 'utf8',
       timeout: 30_000,
-      env: { ...process.env, MEMBRANE_CS_LISTEN__PORT: 'eighty', MEMBRANE_CS_DATA_DIR: join(scratch, 'bad') },
+      env: { ...process.env, MEMBRANE_CS_LISTEN__PORT: 'eighty', MEMBRANE_CS_DATA_DIR: join(scratch.dir, 'bad') },
     });
     assert.equal(bad.status, 2, bad.stderr);
     assert.match(bad.stderr, /listen\.port/);

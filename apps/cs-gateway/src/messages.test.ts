@@ -9,7 +9,7 @@ import { startClientStack } from './test-support/client-stack.js';
 import type { ClientStack } from './test-support/client-stack.js';
 import { assertError, eventsOf, membershipOf } from './test-support/room-actions.js';
 import type { Json, RoomActions } from './test-support/room-actions.js';
-import { CLIENT_V3, enc } from './test-support/sdk-stack.js';
+import { CLIENT_V3, enc } from './test-support/raw-reads.js';
 
 type Users = Record<'alice' | 'bob' | 'carol' | 'dave' | 'erin' | 'outsider', CreatedUser>;
 

@@ -5,16 +5,13 @@
 // later request was refused cleanly and changed nothing.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Membership, MembershipServiceClient } from '@membrane/proto';
 import { createRpcClient } from '@membrane/rpc';
-import { startApp, startMembershipService } from '@membrane/testing';
-import type { AppProcess } from '@membrane/testing';
-import { createUserWithCli } from './test-support/gateway-client.js';
 import type { CreatedUser } from './test-support/gateway-client.js';
+import { createUsersWithCli, startGatewayProcess, startScratchMembership } from './test-support/gateway-process.js';
+import type { ScratchMembership } from './test-support/gateway-process.js';
 
 const WORKERS = 8;
 const MAX_REQUESTS_PER_WORKER = 400;
@@ -32,17 +29,14 @@ interface Outcome {
   readonly endedAfterSigterm: boolean;
 }
 
-let scratch = '';
-let membership: AppProcess & { readonly address: string };
+let membership: ScratchMembership;
 
 before(async () => {
-  scratch = mkdtempSync(join(tmpdir(), 'cs-gateway-shutdown-'));
-  membership = await startMembershipService(join(scratch, 'membership'));
+  membership = await startScratchMembership('cs-gateway-shutdown-');
 });
 
 after(async () => {
-  await membership?.stop().catch(() => undefined);
-  rmSync(scratch, { recursive: true, force: true });
+  await membership?.stop();
 });
 
 /** One request on its own connection, so a refused connection means the request was never seen. */
@@ -81,24 +75,19 @@ function errorCodeOf(err: unknown): string {
 
 describe('cs-gateway SIGTERM under load', () => {
   it('loses no accepted request, exits 0, and refuses later requests cleanly', { timeout: 120_000 }, async (t) => {
-    const dataDir = join(scratch, 'gateway');
-    const alice = await createUserWithCli(dataDir, 'alice');
-    const users: CreatedUser[] = await Promise.all(Array.from({ length: WORKERS }, (_, i) => createUserWithCli(dataDir, `worker${i}`)));
-    const gateway = await startApp('cs-gateway', {
-      readyMessage: 'cs gateway listening',
-      env: {
-        MEMBRANE_CS_DATA_DIR: dataDir,
-        MEMBRANE_CS_SERVER_NAME: 'hs.test',
-        MEMBRANE_CS_LISTEN__PORT: '0',
-        MEMBRANE_CS_MEMBERSHIP__ADDRESS: membership.address,
-        MEMBRANE_CS_RATE_LIMIT__MEMBERSHIP__PER_SECOND: '100000',
-        MEMBRANE_CS_RATE_LIMIT__MEMBERSHIP__BURST: '100000',
-        MEMBRANE_CS_SHUTDOWN_GRACE_MS: '20000',
-        // Long enough that every worker meets the 503 before the port closes.
-        MEMBRANE_CS_SHUTDOWN_DRAIN_DELAY_MS: '1000',
-      },
+    const dataDir = join(membership.dir, 'gateway');
+    const workers = Array.from({ length: WORKERS }, (_, i) => `worker${i}`);
+    const accounts = await createUsersWithCli(dataDir, ['alice', ...workers]);
+    const alice = accounts['alice'] as CreatedUser;
+    const users = workers.map((name) => accounts[name] as CreatedUser);
+    const gateway = await startGatewayProcess(dataDir, membership.address, {
+      MEMBRANE_CS_RATE_LIMIT__MEMBERSHIP__PER_SECOND: '100000',
+      MEMBRANE_CS_RATE_LIMIT__MEMBERSHIP__BURST: '100000',
+      MEMBRANE_CS_SHUTDOWN_GRACE_MS: '20000',
+      // Long enough that every worker meets the 503 before the port closes.
+      MEMBRANE_CS_SHUTDOWN_DRAIN_DELAY_MS: '1000',
     });
-    const base = String(gateway.ready['url']);
+    const base = gateway.client.baseUrl;
     const created = await post(base, '/_matrix/client/v3/createRoom', alice.access_token, { preset: 'public_chat' });
     assert.equal(created.status, 200, created.text);
     const roomId = (JSON.parse(created.text) as { room_id: string }).room_id;

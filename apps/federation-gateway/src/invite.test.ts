@@ -8,15 +8,8 @@ import { computeEventId, getRoomVersion, verifyEventSignatures } from '@membrane
 import type { Pdu, RoomVersion } from '@membrane/events';
 import { Membership } from '@membrane/proto';
 import type { FakeRemoteServer, FederationAnswer } from '@membrane/testing';
-import { US, path, startFixture } from './test-support/fixture.js';
+import { US, assertError, path, startFixture } from './test-support/fixture.js';
 import type { Fixture } from './test-support/fixture.js';
-
-function assertError(answer: FederationAnswer, status: number, errcode: string, message?: RegExp): void {
-  assert.equal(answer.status, status, answer.text);
-  const body = answer.body as { errcode?: unknown; error?: unknown };
-  assert.equal(body.errcode, errcode, answer.text);
-  if (message !== undefined) assert.match(String(body.error), message, answer.text);
-}
 
 const fakeEventId = (): string => `$${randomBytes(32).toString('base64url')}`;
 

@@ -6,15 +6,8 @@ import type { JsonObject } from '@membrane/canonical-json';
 import { computeEventId } from '@membrane/events';
 import type { BuiltPdu, Pdu, RoomVersion } from '@membrane/events';
 import type { FakeRemoteServer, FederationAnswer } from '@membrane/testing';
-import { US, path, startFixture } from './test-support/fixture.js';
+import { US, assertError, path, startFixture } from './test-support/fixture.js';
 import type { Fixture } from './test-support/fixture.js';
-
-function assertError(answer: FederationAnswer, status: number, errcode: string, message?: RegExp): void {
-  assert.equal(answer.status, status, answer.text);
-  const body = answer.body as { errcode?: unknown; error?: unknown };
-  assert.equal(body.errcode, errcode, answer.text);
-  if (message !== undefined) assert.match(String(body.error), message, answer.text);
-}
 
 describe('federation gateway: reads for servers in the room', () => {
   let f: Fixture;

@@ -7,15 +7,8 @@ import { computeEventId, verifyEventSignatures } from '@membrane/events';
 import type { BuiltPdu, Pdu, RoomVersion } from '@membrane/events';
 import { Membership } from '@membrane/proto';
 import type { FakeRemoteServer, FederationAnswer } from '@membrane/testing';
-import { ALICE, US, path, startFixture } from './test-support/fixture.js';
+import { ALICE, US, assertError, path, startFixture } from './test-support/fixture.js';
 import type { Fixture } from './test-support/fixture.js';
-
-function assertError(answer: FederationAnswer, status: number, errcode: string, message?: RegExp): void {
-  assert.equal(answer.status, status, answer.text);
-  const body = answer.body as { errcode?: unknown; error?: unknown };
-  assert.equal(body.errcode, errcode, answer.text);
-  if (message !== undefined) assert.match(String(body.error), message, answer.text);
-}
 
 interface SendJoinAnswer {
   origin: string;

@@ -9,22 +9,8 @@ import type { BuiltPdu, Pdu, RoomVersion } from '@membrane/events';
 import { Membership } from '@membrane/proto';
 import { generateSigningKey } from '@membrane/signing';
 import type { FakeRemoteServer, FederationAnswer } from '@membrane/testing';
-import { ALICE, US, path, startFixture } from './test-support/fixture.js';
+import { ALICE, US, assertError, path, startFixture, withoutKeys } from './test-support/fixture.js';
 import type { Fixture } from './test-support/fixture.js';
-
-function assertError(answer: FederationAnswer, status: number, errcode: string, message?: RegExp): void {
-  assert.equal(answer.status, status, answer.text);
-  const body = answer.body as { errcode?: unknown; error?: unknown };
-  assert.equal(body.errcode, errcode, answer.text);
-  if (message !== undefined) assert.match(String(body.error), message, answer.text);
-}
-
-const withoutKeys = (event: Pdu, ...keys: string[]): JsonObject => {
-  const copy: JsonObject = { ...(event as unknown as JsonObject) };
-  for (const key of keys) delete copy[key];
-  return copy;
-};
-
 
 describe('federation gateway: make_knock and send_knock', () => {
   let f: Fixture;

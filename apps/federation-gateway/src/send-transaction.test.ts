@@ -3,11 +3,12 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { JsonObject, JsonValue } from '@membrane/canonical-json';
-import { computeEventId } from '@membrane/events';
-import type { BuiltPdu, RoomVersion } from '@membrane/events';
+import { randomBytes } from 'node:crypto';
+import { computeEventId, getRoomVersion } from '@membrane/events';
+import type { BuiltPdu, Pdu, RoomVersion } from '@membrane/events';
 import { Membership } from '@membrane/proto';
 import type { FakeRemoteServer, FederationAnswer } from '@membrane/testing';
-import { startFixture } from './test-support/fixture.js';
+import { US, path, startFixture } from './test-support/fixture.js';
 import type { Fixture } from './test-support/fixture.js';
 
 interface TransactionAnswer {
@@ -114,5 +115,42 @@ describe('federation gateway: /send transactions', () => {
     await f.sendOurStateEvent(acl.roomId, acl.version, 'm.room.server_acl', { allow: ['*'], allow_ip_literals: false });
     const answer = await send(`t${++txn}`, transaction([join.event]));
     assert.deepEqual((answer.body as TransactionAnswer).pdus, { [join.eventId]: { error: 'Server is banned from room' } });
+  });
+
+  it('of a room we are not in, passes only leaves and bans of our users, signatures checked; the end of an invite is believed from its sender only', async () => {
+    // An invite from the remote makes its room known here, without us in it.
+    const v11 = getRoomVersion('11');
+    counter += 1;
+    const room = `!elsewhere${counter}:${remote.serverName}`;
+    const invitee = `@carol${counter}:${US}`;
+    const inviter = remote.userId('inviter');
+    const fakeId = (): string => `$${randomBytes(32).toString('base64url')}`;
+    const roomEvent = (type: string, content: JsonObject, refs: { prev: string[]; auth: string[] }, stateKey?: string): Pdu =>
+      remote.signEvent(
+        { type, room_id: room, sender: inviter, ...(stateKey === undefined ? {} : { state_key: stateKey }), content, depth: 7, prev_events: refs.prev, auth_events: refs.auth, origin_server_ts: Date.now() },
+        v11,
+      );
+    const createId = fakeId();
+    const invite = roomEvent('m.room.member', { membership: 'invite' }, { prev: [fakeId()], auth: [createId, fakeId()] }, invitee);
+    const inviteId = computeEventId(invite, v11);
+    const invited = await f.call({ method: 'PUT', path: path('v2/invite', room, inviteId), body: { room_version: '11', event: invite as unknown as JsonObject, invite_room_state: [] } });
+    assert.equal(invited.status, 200, invited.text);
+    assert.equal((await f.membership(room, invitee)).membership, Membership.INVITE);
+
+    const withdrawn = roomEvent('m.room.member', { membership: 'leave' }, { prev: [inviteId], auth: [createId, inviteId] }, invitee);
+    const withdrawnId = computeEventId(withdrawn, v11);
+    const other = await f.newRemote();
+    const fromOther = await send(`t${++txn}`, { origin: other.serverName, origin_server_ts: Date.now(), pdus: [withdrawn as unknown as JsonObject] }, undefined, other);
+    assert.match(String((fromOther.body as TransactionAnswer).pdus[withdrawnId]?.error), /believed only from/);
+    assert.equal((await f.membership(room, invitee)).membership, Membership.INVITE, 'another server cannot withdraw the invite');
+
+    const forged = { ...withdrawn, origin_server_ts: withdrawn.origin_server_ts + 1 };
+    const message = roomEvent('m.room.message', { body: 'not for us' }, { prev: [inviteId], auth: [createId] });
+    const answer = await send(`t${++txn}`, transaction([forged, message, withdrawn]));
+    const { pdus } = answer.body as TransactionAnswer;
+    assert.deepEqual(Object.keys(pdus).sort(), [computeEventId(forged, v11), withdrawnId].sort(), 'the message is ignored');
+    assert.match(String(pdus[computeEventId(forged, v11)]?.error), /Signature check failed/);
+    assert.deepEqual(pdus[withdrawnId], {});
+    assert.deepEqual(await f.membership(room, invitee), { membership: Membership.LEAVE, eventId: withdrawnId });
   });
 });

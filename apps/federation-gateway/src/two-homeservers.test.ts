@@ -217,6 +217,32 @@ describe('two homeservers federating', { timeout: 240_000 }, () => {
     assert.equal(await membershipSeen(hs1, alice, closedId, bob.user_id), undefined);
   });
 
+  it("7. hs1 turns down the knock of a user of hs2 (a kick); hs1's transaction tells hs2, where the user sees the room as left", async () => {
+    const roomId = await knockRoom('Not for you');
+    const knocked = await cs(hs2, bob, 'POST', `/knock/${enc(roomId)}?server_name=${enc(hs1.serverName)}`, { reason: 'let me in' });
+    assert.equal(knocked.status, 200, JSON.stringify(knocked.body));
+    assert.equal(await membershipSeen(hs1, alice, roomId, bob.user_id), 'knock');
+    const initial = await cs(hs2, bob, 'GET', '/sync');
+    const since = initial.body['next_batch'] as string;
+    assert.ok((initial.body['rooms'] as { knock?: Record<string, unknown> }).knock?.[roomId] !== undefined, 'bob is knocking');
+
+    const kicked = await cs(hs1, alice, 'POST', `/rooms/${enc(roomId)}/kick`, { user_id: bob.user_id, reason: 'not today' });
+    assert.equal(kicked.status, 200, JSON.stringify(kicked.body));
+    assert.equal(await membershipSeen(hs1, alice, roomId, bob.user_id), 'leave');
+
+    /** The events of the room under rooms.leave of bob's incremental /sync on hs2, as [sender, state_key, membership, reason]. */
+    const leftSeen = async (): Promise<string> => {
+      const answer = await cs(hs2, bob, 'GET', `/sync?since=${encodeURIComponent(since)}`);
+      const left = (answer.body['rooms'] as { leave?: Record<string, { timeline: { events: { sender: string; state_key?: string; content: Record<string, unknown> }[] } }> }).leave?.[roomId];
+      return JSON.stringify(left?.timeline.events.map((e) => [e.sender, e.state_key, e.content['membership'], e.content['reason']]) ?? null);
+    };
+    const want = JSON.stringify([[alice.user_id, bob.user_id, 'leave', 'not today']]);
+    assert.equal(await eventually(leftSeen, want), want, "the kick reached hs2 in hs1's transaction and shows under rooms.leave");
+    assert.equal(await syncSection('knock', roomId), undefined, 'bob no longer knocks');
+    const forgot = await cs(hs2, bob, 'POST', `/rooms/${enc(roomId)}/forget`, {});
+    assert.equal(forgot.status, 200, 'the knock is over on hs2: the room can be forgotten');
+  });
+
   it('3. with hs1 stopped, rejecting its invite records a local out-of-band leave and the invite is gone', async () => {
     const created = await cs(hs1, alice, 'POST', '/createRoom', { preset: 'private_chat' });
     const roomId = created.body['room_id'] as string;

@@ -60,6 +60,7 @@ export async function startMembershipService(config: MembershipServiceConfig, lo
       outOfBandLeaves.inc({ reason });
       logger.warn({ roomId, userId, reason, err: error }, 'no remote server took the leave; recorded an out-of-band leave');
     },
+    onUnbelievedMembership: (details) => logger.warn(details, 'ignored the end of an invite or knock from a server it is not believed from'),
   });
 
   const server = createRpcServer({

@@ -10,25 +10,15 @@ import { tmpdir } from 'node:os';
 import { buildPdu, getRoomVersion, SUPPORTED_ROOM_VERSIONS } from '@membrane/events';
 import type { Pdu } from '@membrane/events';
 import { generateSigningKey } from '@membrane/signing';
-import { MatrixError } from '@membrane/matrix-errors';
 import { openStorage } from './storage/index.js';
 import type { Storage } from './storage/index.js';
 import { MembershipCore } from './membership-core.js';
+import { rejectsWith } from './test-support/matrix-errors.js';
 
 const HS = 'hs.test';
 const alice = `@alice:${HS}`;
 const bob = `@bob:${HS}`;
 const carol = `@carol:${HS}`;
-
-async function rejectsWith(promise: Promise<unknown>, status: number, errcode: string, message?: RegExp): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(err instanceof MatrixError, `expected a MatrixError, got ${String(err)}`);
-    assert.equal(err.status, status, err.message);
-    assert.equal(err.errcode, errcode, err.message);
-    if (message !== undefined) assert.match(err.message, message);
-    return true;
-  });
-}
 
 interface Fixture {
   readonly storage: Storage;

@@ -15,7 +15,7 @@ import { Membership } from '@membrane/proto';
 import { generateSigningKey } from '@membrane/signing';
 import { CommitNotifier } from './commit-notifier.js';
 import { MembershipCore } from './membership-core.js';
-import type { RemoteMembership } from './membership-core.js';
+import type { MembershipCoreOptions, RemoteMembership } from './membership-core.js';
 import { openStorage } from './storage/index.js';
 import type { Storage } from './storage/index.js';
 import { querySync } from './views/sync.js';
@@ -38,6 +38,7 @@ describe('MembershipCore: knocking on rooms of other servers', () => {
   let knocks: Parameters<NonNullable<RemoteMembership['knock']>>[0][] = [];
   let leaves: Parameters<RemoteMembership['leave']>[0][] = [];
   let reachable = true;
+  let unbelieved: NonNullable<Parameters<NonNullable<MembershipCoreOptions['onUnbelievedMembership']>>[0]>[] = [];
 
   /** Signs a template of the other core as our server would, and sends it back as `kind`. */
   async function viaThem(roomId: string, userId: string, membership: 'knock' | 'leave' | 'join', kind: 'send_knock' | 'send_leave' | 'send_join', reason?: string) {
@@ -101,7 +102,7 @@ describe('MembershipCore: knocking on rooms of other servers', () => {
     theirStorage = await openStorage({ engine: 'sqlite', path: join(dir, 'them.sqlite') });
     ourStorage = await openStorage({ engine: 'sqlite', path: join(dir, 'us.sqlite') });
     them = new MembershipCore({ storage: theirStorage, signer: theirSigner, defaultRoomVersion: '11', remote: theirRemote });
-    us = new MembershipCore({ storage: ourStorage, signer: ourSigner, defaultRoomVersion: '11', remote });
+    us = new MembershipCore({ storage: ourStorage, signer: ourSigner, defaultRoomVersion: '11', remote, onUnbelievedMembership: (details) => unbelieved.push(details) });
   });
   after(async () => {
     await theirStorage.close();
@@ -112,7 +113,20 @@ describe('MembershipCore: knocking on rooms of other servers', () => {
     knocks = [];
     leaves = [];
     reachable = true;
+    unbelieved = [];
   });
+
+  const syncOptions = () => ({ notifier: new CommitNotifier(), signal: new AbortController().signal });
+
+  /** The newest position of carol's /sync here, for an incremental sync after it. */
+  async function syncPosition(): Promise<number> {
+    return (await querySync(ourStorage, { userId: carol, timeoutMs: 0, fullState: false, filterJson: '' }, syncOptions())).nextPosition;
+  }
+
+  /** An event of their room as their server sends it to ours in a transaction. */
+  async function theirEvent(eventId: string): Promise<string> {
+    return (await them.queryEvent(eventId)).eventJson;
+  }
 
   it("knocks through the room's server: both sides see the knock, ours as an outlier, and /sync shows the knock_room_state", async () => {
     const roomId = await knockRoom();
@@ -194,6 +208,120 @@ describe('MembershipCore: knocking on rooms of other servers', () => {
     const joined = await us.join({ roomIdOrAlias: roomId, userId: carol });
     assert.equal(await membershipHere(roomId), 'join');
     assert.equal((await them.queryMembership(roomId, carol)).membership?.eventId, joined.eventId);
+  });
+
+  describe('the room turns the knock down (a leave or ban of the knocker, sent to our server in a transaction)', () => {
+    it("from the room's server: stored as an outlier, it becomes the membership, the knock state goes, and /sync shows the room as left", async () => {
+      const roomId = await knockRoom();
+      await us.knock({ roomIdOrAlias: roomId, userId: carol, serverNames: [THEM] });
+      const since = await syncPosition();
+      const kick = await them.kick({ roomId, sender: alice, target: carol, reason: 'not today' });
+      const [outcome] = await us.inputEvents(THEM, 'transaction', [{ json: await theirEvent(kick.eventId) }]);
+      assert.deepEqual([outcome?.accepted, outcome?.eventId, outcome?.error], [true, kick.eventId, undefined]);
+      assert.deepEqual((await us.queryMembership(roomId, carol)).membership?.eventId, kick.eventId);
+      assert.equal(await membershipHere(roomId), 'leave');
+      assert.equal((await ourStorage.read((tx) => tx.getEvent(kick.eventId)))?.outlier, true, 'outside the room, the leave is an outlier');
+      assert.equal(await ourStorage.read((tx) => tx.getSentKnock(roomId, carol)), null);
+      assert.equal(await ourStorage.read((tx) => tx.isServerInRoom(roomId, US)), false, 'and we are still not in the room');
+
+      const answer = await querySync(ourStorage, { userId: carol, sincePosition: since, timeoutMs: 0, fullState: false, filterJson: '' }, syncOptions());
+      const room = answer.rooms.find((r) => r.roomId === roomId);
+      assert.equal(room?.membership, Membership.LEAVE, 'the room is under rooms.leave');
+      const shown = (room?.timeline ?? []).map((e) => JSON.parse(e.eventJson) as Pdu);
+      assert.deepEqual(
+        shown.map((e) => [e.sender, e.state_key, e.content['membership'], e.content['reason']]),
+        [[alice, carol, 'leave', 'not today']],
+        'with the kick, who sent it and why',
+      );
+
+      const [again] = await us.inputEvents(THEM, 'transaction', [{ json: await theirEvent(kick.eventId) }]);
+      assert.equal(again?.accepted, true, 'a retried transaction is answered the same');
+      assert.equal((await us.queryMembership(roomId, carol)).membership?.eventId, kick.eventId);
+      // Knocking again after being turned down is a new knock.
+      const knocked = await us.knock({ roomIdOrAlias: roomId, userId: carol, serverNames: [THEM] });
+      assert.equal((await us.queryMembership(roomId, carol)).membership?.eventId, knocked.eventId);
+    });
+
+    it('a ban ends the knock as a ban', async () => {
+      const roomId = await knockRoom();
+      await us.knock({ roomIdOrAlias: roomId, userId: carol, serverNames: [THEM] });
+      const ban = await them.ban({ roomId, sender: alice, target: carol });
+      const [outcome] = await us.inputEvents(THEM, 'transaction', [{ json: await theirEvent(ban.eventId) }]);
+      assert.equal(outcome?.accepted, true, outcome?.error?.message);
+      assert.deepEqual((await us.queryMembership(roomId, carol)).membership?.membership, 'ban');
+      assert.equal(await ourStorage.read((tx) => tx.getSentKnock(roomId, carol)), null);
+    });
+
+    it('from a server the knock did not go through: ignored and reported, the user still knocks', async () => {
+      const roomId = await knockRoom();
+      const knocked = await us.knock({ roomIdOrAlias: roomId, userId: carol, serverNames: [THEM] });
+      const kick = await them.kick({ roomId, sender: alice, target: carol });
+      const [outcome] = await us.inputEvents(THIRD, 'transaction', [{ json: await theirEvent(kick.eventId) }]);
+      assert.equal(outcome?.accepted, false);
+      assert.match(String(outcome?.error?.message), /believed only from them\.test, not from third\.test/);
+      assert.deepEqual(unbelieved, [{ roomId, userId: carol, eventId: kick.eventId, origin: THIRD, pending: 'knock', believedFrom: [THEM] }]);
+      assert.equal((await us.queryMembership(roomId, carol)).membership?.eventId, knocked.eventId);
+      assert.notEqual(await ourStorage.read((tx) => tx.getSentKnock(roomId, carol)), null);
+      assert.equal(await ourStorage.read((tx) => tx.getEvent(kick.eventId)), null, 'nothing is stored');
+    });
+
+    it('a leave that answers an earlier knock does not end a newer one', async () => {
+      const roomId = await knockRoom();
+      const first = await us.knock({ roomIdOrAlias: roomId, userId: carol, serverNames: [THEM] });
+      const kick = await them.kick({ roomId, sender: alice, target: carol });
+      // The kick has not reached us; carol gives up (the room no longer takes
+      // the rescind: out of band) and knocks again.
+      const left = await us.leave({ roomId, userId: carol });
+      assert.equal(left.outOfBand, true);
+      const second = await us.knock({ roomIdOrAlias: roomId, userId: carol, serverNames: [THEM] });
+      assert.notEqual(second.eventId, first.eventId);
+      const [outcome] = await us.inputEvents(THEM, 'transaction', [{ json: await theirEvent(kick.eventId) }]);
+      assert.equal(outcome?.accepted, false);
+      assert.match(String(outcome?.error?.message), /does not answer/);
+      assert.equal((await us.queryMembership(roomId, carol)).membership?.eventId, second.eventId);
+    });
+
+    it('ignores other events of the room, and leaves of users with no knock here', async () => {
+      const roomId = await knockRoom();
+      await us.knock({ roomIdOrAlias: roomId, userId: carol, serverNames: [THEM] });
+      const message = await them.sendEvent({ roomId, sender: alice, type: 'm.room.message', contentJson: '{"body":"hi"}' });
+      const otherUser = `@zoe:${US}`;
+      await us.knock({ roomIdOrAlias: roomId, userId: otherUser, serverNames: [THEM] });
+      await us.leave({ roomId, userId: otherUser });
+      const kickOfOther = await them.kick({ roomId, sender: alice, target: carol });
+      const outcomes = await us.inputEvents(THEM, 'transaction', [{ json: await theirEvent(message.eventId) }]);
+      assert.equal(outcomes[0]?.accepted, false);
+      assert.match(String(outcomes[0]?.error?.message), /not in room/);
+      // zoe already left: a leave of hers (a copy of carol's kick, re-targeted) ends nothing.
+      const zoeKick = { ...(JSON.parse(await theirEvent(kickOfOther.eventId)) as Pdu), state_key: otherUser };
+      const [zoe] = await us.inputEvents(THEM, 'transaction', [{ json: JSON.stringify(zoeKick) }]);
+      assert.equal(zoe?.accepted, false);
+      assert.match(String(zoe?.error?.message), /no invite or knock/);
+      assert.equal(await membershipHere(roomId), 'knock');
+    });
+  });
+
+  describe('the room withdraws an invite (a leave of the invitee, sent to our server in a transaction)', () => {
+    it('from the server that sent the invite: the invite ends; from another server: ignored', async () => {
+      const roomId = await knockRoom('invite');
+      const invite = await them.invite({ roomId, sender: alice, invitee: carol });
+      assert.equal(await membershipHere(roomId), 'invite');
+      const since = await syncPosition();
+      const kick = await them.kick({ roomId, sender: alice, target: carol });
+      const [elsewhere] = await us.inputEvents(THIRD, 'transaction', [{ json: await theirEvent(kick.eventId) }]);
+      assert.equal(elsewhere?.accepted, false);
+      assert.deepEqual(unbelieved.map((u) => [u.pending, u.origin, u.believedFrom]), [['invite', THIRD, [THEM]]]);
+      assert.equal((await us.queryMembership(roomId, carol)).membership?.eventId, invite.eventId);
+
+      const [outcome] = await us.inputEvents(THEM, 'transaction', [{ json: await theirEvent(kick.eventId) }]);
+      assert.equal(outcome?.accepted, true, outcome?.error?.message);
+      assert.equal(await membershipHere(roomId), 'leave');
+      assert.equal(await ourStorage.read((tx) => tx.getReceivedInvite(roomId, carol)), null);
+      const answer = await querySync(ourStorage, { userId: carol, sincePosition: since, timeoutMs: 0, fullState: false, filterJson: '' }, syncOptions());
+      const room = answer.rooms.find((r) => r.roomId === roomId);
+      assert.equal(room?.membership, Membership.LEAVE);
+      assert.deepEqual(room?.timeline.map((e) => e.eventId), [kick.eventId]);
+    });
   });
 
   it("passes on the room's refusal (a join rule without knocking) and stores nothing", async () => {

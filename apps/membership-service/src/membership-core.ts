@@ -113,6 +113,12 @@ export interface MembershipCoreOptions {
    * remote server and was recorded out of band (for logs and metrics).
    */
   readonly onOutOfBandLeave?: (details: { roomId: string; userId: string; reason: 'no-remote-service' | 'no-servers' | 'all-servers-failed'; error?: unknown }) => void;
+  /**
+   * Called when a transaction brings the end of a user's invite or knock in
+   * a room we are not in from a server it is not believed from; the event
+   * is ignored (for logs).
+   */
+  readonly onUnbelievedMembership?: (details: { roomId: string; userId: string; eventId: string; origin: string; pending: 'invite' | 'knock'; believedFrom: readonly string[] }) => void;
 }
 
 export interface InputOutcome {
@@ -517,6 +523,7 @@ export class MembershipCore {
         const eventId = computeEventId(event, version);
         if (kind === 'invite') return this.acceptInvite(tx, room, version, event, eventId, input.strippedStateJson ?? [], origin);
         if (room === null) throw MatrixError.notFound(`Room ${roomId} is not known to this server`);
+        if (kind === 'transaction' && !(await tx.isServerInRoom(roomId, this.serverName))) return this.acceptOutOfRoomMembership(tx, room, event, eventId, origin);
         return this.acceptRoomEvent(tx, room, version, event, eventId, kind);
       });
     } catch (err) {
@@ -565,6 +572,66 @@ export class MembershipCore {
     await persistAcceptedEvent(tx, room, event, eventId, this.serverName, this.clock(), newExtremities);
     if (event.type === 'm.room.member' && event.state_key !== undefined) await tx.deleteReceivedInvite(event.state_key);
     return { eventId, accepted: true, softFailed: false };
+  }
+
+  /**
+   * An event from a transaction for a room this server is not in. All we
+   * hold of such a room is our users' invites and knocks (outliers), so the
+   * only news we can take is that one of them ended: a leave or ban of that
+   * user citing the invite or knock among its auth events (which also keeps
+   * an older leave, replayed, from ending a newer knock). Without the room's
+   * state the auth rules cannot judge it, so the sender decides: the end of
+   * a knock is believed from the servers the knock went through and the room
+   * ID's server, the end of an invite from the server that sent the invite.
+   * The event (signatures checked by the gateway) is stored as an outlier
+   * and becomes the user's membership, as an out-of-band leave would.
+   */
+  private async acceptOutOfRoomMembership(tx: RoomTx, room: RoomRecord, event: Pdu, eventId: string, origin: string): Promise<InputOutcome> {
+    const existing = await tx.getEvent(eventId);
+    // Already here: a retried transaction, or our own leave relayed back by the room.
+    if (existing !== null) return existing.rejectedReason === null ? { eventId, accepted: true, softFailed: existing.softFailed } : rejected(eventId, MatrixError.forbidden(existing.rejectedReason));
+    const userId = event.state_key;
+    const membership = event.type === 'm.room.member' ? membershipOf(event.content) : undefined;
+    if (userId === undefined || (membership !== 'leave' && membership !== 'ban') || serverNameOf(userId) !== this.serverName) {
+      throw MatrixError.forbidden(`This server is not in room ${room.roomId}`);
+    }
+    const pending = await this.pendingRemoteMembership(tx, room.roomId, userId);
+    if (pending === undefined) throw MatrixError.forbidden(`${userId} has no invite or knock in room ${room.roomId} for this event to end`);
+    if (!event.auth_events.some((ref) => (typeof ref === 'string' ? ref : ref[0]) === pending.eventId)) {
+      throw MatrixError.forbidden(`The event does not answer ${userId}'s ${pending.kind} ${pending.eventId} (not among its auth events)`);
+    }
+    if (!pending.believedFrom.includes(origin)) {
+      this.options.onUnbelievedMembership?.({ roomId: room.roomId, userId, eventId, origin, pending: pending.kind, believedFrom: pending.believedFrom });
+      throw MatrixError.forbidden(`The end of ${userId}'s ${pending.kind} is believed only from ${pending.believedFrom.join(', ')}, not from ${origin}`);
+    }
+    // Before the event: on PostgreSQL, writes after its insert hold the stream order.
+    if (pending.kind === 'knock') await tx.deleteSentKnock(userId);
+    else await tx.deleteReceivedInvite(userId);
+    await tx.insertEvent(eventRow(event, eventId, room.roomId, { outlier: true }));
+    await tx.upsertMembership({ userId, membership, eventId });
+    return { eventId, accepted: true, softFailed: false };
+  }
+
+  /**
+   * The invite or knock of a user of ours in a room we are not in, and the
+   * servers whose word ends it; undefined when the user has neither, or
+   * their membership is not the one the stored invite or knock tells of.
+   */
+  private async pendingRemoteMembership(tx: RoomTx, roomId: string, userId: string): Promise<{ kind: 'invite' | 'knock'; eventId: string; believedFrom: string[] } | undefined> {
+    const current = await tx.getMembership(roomId, userId);
+    if (current?.membership === 'knock') {
+      const sent = await tx.getSentKnock(roomId, userId);
+      if (sent === null || sent.eventId !== current.eventId) return undefined;
+      const believedFrom = [...new Set([...sent.servers, serverNameOf(roomId)])].filter((s): s is string => s !== undefined && s !== '');
+      return { kind: 'knock', eventId: current.eventId, believedFrom };
+    }
+    if (current?.membership === 'invite') {
+      if ((await tx.getReceivedInvite(roomId, userId)) === null) return undefined;
+      const invite = await tx.getEvent(current.eventId);
+      const inviter = invite === null ? undefined : serverNameOf(invite.sender);
+      return inviter === undefined ? undefined : { kind: 'invite', eventId: current.eventId, believedFrom: [inviter] };
+    }
+    return undefined;
   }
 
   /** An invite for one of our users to a room on another server (already counter-signed by the gateway). */
@@ -694,8 +761,9 @@ export class MembershipCore {
    * Knocks on a room we are not resident in through the servers named, the
    * room ID's server and those of a received invite, then stores our knock
    * as an outlier (as a received invite is stored) with the room state the
-   * resident server answered: /sync shows it as stripped state, and a leave
-   * rescinds the knock through the same servers.
+   * resident server answered: /sync shows it as stripped state, a leave
+   * rescinds the knock through the same servers, and a leave or ban those
+   * servers send in a transaction ends it (acceptOutOfRoomMembership).
    */
   private async knockThroughRemote(roomId: string, request: { userId: string; serverNames?: readonly string[]; reason?: string | undefined }): Promise<{ roomId: string; eventId: string }> {
     const remote = this.options.remote;

@@ -10,3 +10,7 @@ export { reservePort, startHomeserverStack } from './homeserver-stack.js';
 export type { HomeserverStack, HomeserverStackOptions, HomeserverUser } from './homeserver-stack.js';
 export { percentile, runWithConcurrency, throughputOf } from './load.js';
 export type { LoadResult } from './load.js';
+export { recordingFetch, quietSdkLogger, sdkClientOptions } from './js-sdk.js';
+export type { SdkExchange } from './js-sdk.js';
+export { NioDriver } from './nio-driver.js';
+export type { NioDriverOptions, NioRequest, NioResult } from './nio-driver.js';

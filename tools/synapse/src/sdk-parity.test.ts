@@ -6,36 +6,25 @@
 // and errcode of its error); both servers must give exactly that, step by step.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { MatrixError, Method, Preset, createClient } from 'matrix-js-sdk';
-import type { ICreateClientOpts, IStateEventWithRoomId, MatrixClient } from 'matrix-js-sdk';
-import { createTestCertificateAuthority, startHomeserverStack } from '@membrane/testing';
-import type { HomeserverStack } from '@membrane/testing';
+import type { IStateEventWithRoomId, MatrixClient } from 'matrix-js-sdk';
+import { NioDriver, createTestCertificateAuthority, sdkClientOptions, startHomeserverStack } from '@membrane/testing';
+import type { HomeserverStack, HomeserverUser, NioResult } from '@membrane/testing';
 import { startSynapse } from './index.js';
 import type { RunningSynapse } from './index.js';
 
 const NIO_FLOW = fileURLToPath(new URL('../../../apps/cs-gateway/src/sdk/nio_flow.py', import.meta.url));
-// Debian's python3-matrix-nio loads only under the system interpreter.
-const SYSTEM_PYTHON = '/usr/bin/python3';
-
-interface SdkUser {
-  readonly user_id: string;
-  readonly access_token: string;
-  readonly device_id: string;
-}
 
 /** One server as an SDK sees it: a base URL and two users. */
 interface Server {
   readonly name: 'ours' | 'synapse';
   readonly baseUrl: string;
-  readonly alice: SdkUser;
-  readonly bob: SdkUser;
+  readonly alice: HomeserverUser;
+  readonly bob: HomeserverUser;
 }
 
 /** What one step gave: a value (IDs replaced by placeholders) or the SDK's error. */
@@ -89,16 +78,6 @@ function membershipOf(content: unknown): Record<string, unknown> {
 // ---------------------------------------------------------------------------
 // matrix-js-sdk
 
-type SdkLogger = NonNullable<ICreateClientOpts['logger']>;
-const quietLogger: SdkLogger = {
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  getChild: () => quietLogger,
-};
-
 interface JsFlowContext {
   readonly alice: MatrixClient;
   readonly bob: MatrixClient;
@@ -109,8 +88,7 @@ interface JsFlowContext {
 }
 
 async function runJsFlow(server: Server, flow: (c: JsFlowContext) => Promise<void>): Promise<Step[]> {
-  const client = (user: SdkUser): MatrixClient =>
-    createClient({ baseUrl: server.baseUrl, userId: user.user_id, accessToken: user.access_token, deviceId: user.device_id, logger: quietLogger });
+  const client = (user: HomeserverUser): MatrixClient => createClient(sdkClientOptions(server.baseUrl, user));
   const trace = new Trace(server);
   const context: JsFlowContext = {
     alice: client(server.alice),
@@ -248,85 +226,13 @@ const JS_FLOWS: readonly JsFlow[] = [
 ];
 
 // ---------------------------------------------------------------------------
-// matrix-nio, through nio_flow.py (one JSON command per line in, one answer per line out)
-
-interface NioAnswer {
-  readonly class: string;
-  readonly error: boolean;
-  readonly status: number | null;
-  readonly fields: Record<string, unknown>;
-}
-
-class Nio {
-  private readonly pending = new Map<number, (answer: Record<string, unknown>) => void>();
-  private nextId = 1;
-  private stderr = '';
-  /** The matrix-nio version the script loaded. */
-  version = '';
-
-  private constructor(private readonly child: ChildProcessWithoutNullStreams) {
-    child.stderr.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      let message: Record<string, unknown>;
-      try {
-        message = JSON.parse(line) as Record<string, unknown>;
-      } catch {
-        return;
-      }
-      const id = message['ready'] === true ? 0 : message['id'];
-      if (typeof id !== 'number') return;
-      this.pending.get(id)?.(message);
-      this.pending.delete(id);
-    });
-  }
-
-  static async start(server: Server): Promise<Nio> {
-    const child = spawn(SYSTEM_PYTHON, [NIO_FLOW], { env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' } });
-    const nio = new Nio(child);
-    const ready = await nio.send(0, { base_url: server.baseUrl, users: { alice: server.alice, bob: server.bob } });
-    nio.version = String(ready['nio']);
-    return nio;
-  }
-
-  /** Runs one nio operation (see `operation` in nio_flow.py) as `as`. */
-  async call(as: 'alice' | 'bob', op: string, args: Record<string, unknown> = {}): Promise<NioAnswer> {
-    const id = this.nextId++;
-    const answer = await this.send(id, { id, as, op, args });
-    if (typeof answer['exception'] === 'string') throw new Error(`nio ${op} raised ${answer['exception']}`);
-    return answer as unknown as NioAnswer;
-  }
-
-  private send(id: number, message: unknown): Promise<Record<string, unknown>> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new Error(`nio_flow.py did not answer within 30 s: ${this.stderr}`));
-      }, 30_000);
-      this.pending.set(id, (answer) => {
-        clearTimeout(timer);
-        resolve(answer);
-      });
-      this.child.stdin.write(`${JSON.stringify(message)}\n`);
-    });
-  }
-
-  /** Ends the input; the script closes its clients and exits (killed after 10 s). */
-  async close(): Promise<number | null> {
-    if (this.child.exitCode !== null) return this.child.exitCode;
-    const exited = new Promise<number | null>((resolve) => this.child.once('exit', (code) => resolve(code)));
-    this.child.stdin.end('\n');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
-    const code = await exited;
-    clearTimeout(timer);
-    return code;
-  }
-}
+// matrix-nio, through nio_flow.py
 
 interface NioFlowContext {
   readonly server: Server;
   readonly trace: Trace;
   /** Runs one nio call and records its response class and status, plus `view` of a success or the errcode of an error. */
-  step(name: string, as: 'alice' | 'bob', op: string, args?: Record<string, unknown>, view?: (answer: NioAnswer) => unknown): Promise<NioAnswer>;
+  step(name: string, as: 'alice' | 'bob', op: string, args?: Record<string, unknown>, view?: (answer: NioResult) => unknown): Promise<NioResult>;
 }
 
 interface NioFlow {
@@ -337,10 +243,10 @@ interface NioFlow {
 
 const nioOk = (cls: string, view: unknown = null): Outcome => ok({ class: cls, status: 200, view });
 const nioError = (cls: string, status: number, errcode: string): Outcome => ok({ class: cls, status, errcode });
-const nioRooms = (roomId: string) => (answer: NioAnswer) => (answer.fields['rooms'] as string[]).includes(roomId);
-const nioContent = (answer: NioAnswer) => membershipOf(answer.fields['content']);
+const nioRooms = (roomId: string) => (answer: NioResult) => (answer.fields['rooms'] as string[]).includes(roomId);
+const nioContent = (answer: NioResult) => membershipOf(answer.fields['content']);
 
-async function runNioFlow(nio: Nio, server: Server, flow: NioFlow): Promise<Step[]> {
+async function runNioFlow(nio: NioDriver, server: Server, flow: NioFlow): Promise<Step[]> {
   const trace = new Trace(server);
   await flow.run({
     server,
@@ -459,17 +365,17 @@ describe('client SDKs give the same results against our stack and a real Synapse
   let ours: HomeserverStack;
   let synapse: RunningSynapse;
   const servers: Server[] = [];
-  const nios = new Map<string, Nio>();
+  const nios = new Map<string, NioDriver>();
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sdk-parity-'));
     const ca = createTestCertificateAuthority(join(dir, 'ca'));
     [ours, synapse] = await Promise.all([startHomeserverStack({ dir: join(dir, 'ours'), ca }), startSynapse({ dir: join(dir, 'synapse'), ca })]);
-    const ourUser = async (localpart: string): Promise<SdkUser> => {
+    const ourUser = async (localpart: string): Promise<HomeserverUser> => {
       const user = await ours.createUser(localpart);
       return { user_id: user.user_id, access_token: user.access_token, device_id: user.device_id };
     };
-    const synapseUser = async (localpart: string): Promise<SdkUser> => {
+    const synapseUser = async (localpart: string): Promise<HomeserverUser> => {
       const user = await synapse.registerUser(localpart);
       return { user_id: user.userId, access_token: user.accessToken, device_id: user.deviceId };
     };
@@ -491,12 +397,13 @@ describe('client SDKs give the same results against our stack and a real Synapse
     return found;
   };
 
-  async function nioFor(s: Server): Promise<Nio> {
+  async function nioFor(s: Server): Promise<NioDriver> {
     const existing = nios.get(s.name);
     if (existing !== undefined) return existing;
-    const started = await Nio.start(s);
+    // Bounded like the whole suite, which starts it on demand.
+    const started = await NioDriver.start(NIO_FLOW, s.baseUrl, { alice: s.alice, bob: s.bob }, { lifetimeMs: 300_000 });
     nios.set(s.name, started);
-    assert.equal(started.version, '0.20.1', 'the version the README names');
+    assert.equal(started.nioVersion, '0.20.1', 'the version the README names');
     return started;
   }
 

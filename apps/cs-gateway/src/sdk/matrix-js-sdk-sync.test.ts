@@ -6,33 +6,16 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ClientEvent, RoomEvent, SyncState, createClient } from 'matrix-js-sdk';
-import type { ICreateClientOpts, MatrixClient, MatrixEvent, Room } from 'matrix-js-sdk';
+import type { MatrixClient, MatrixEvent, Room } from 'matrix-js-sdk';
+import { recordingFetch, sdkClientOptions } from '@membrane/testing';
+import type { SdkExchange } from '@membrane/testing';
 import type { CreatedUser } from '../test-support/gateway-client.js';
 import { startClientStack } from '../test-support/client-stack.js';
 import type { ClientStack } from '../test-support/client-stack.js';
 import type { RoomActions } from '../test-support/room-actions.js';
 
-type SdkLogger = NonNullable<ICreateClientOpts['logger']>;
-
-const quietLogger: SdkLogger = {
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  getChild: () => quietLogger,
-};
-
 const originalSetTimeout = globalThis.setTimeout;
 const LONG_TIMER_MS = 50_000;
-
-/** One HTTP exchange the SDK made. */
-interface Exchange {
-  readonly method: string;
-  readonly path: string;
-  readonly status: number;
-  readonly errcode: string | undefined;
-}
 
 /** What a running SDK client reported through its events. */
 interface Observed {
@@ -61,20 +44,12 @@ describe('matrix-js-sdk startClient against the CS gateway', () => {
   let act: RoomActions;
   let alice: CreatedUser;
   let bob: CreatedUser;
-  const exchanges: Exchange[] = [];
+  const exchanges: SdkExchange[] = [];
   const running: MatrixClient[] = [];
-
-  const recordingFetch: typeof globalThis.fetch = async (input, init) => {
-    const response = await fetch(input, init);
-    const url = new URL(input instanceof Request ? input.url : String(input));
-    const body = (await response.clone().json().catch(() => ({}))) as { errcode?: string };
-    exchanges.push({ method: init?.method ?? 'GET', path: url.pathname, status: response.status, errcode: body.errcode });
-    return response;
-  };
 
   /** Starts the SDK's sync loop for a user, with a short long-poll so each quiet round ends soon. */
   async function startSdk(user: CreatedUser): Promise<{ client: MatrixClient; seen: Observed }> {
-    const client = createClient({ baseUrl: stack.baseUrl, userId: user.user_id, accessToken: user.access_token, deviceId: user.device_id, fetchFn: recordingFetch, logger: quietLogger });
+    const client = createClient(sdkClientOptions(stack.baseUrl, user, recordingFetch(exchanges)));
     const seen: Observed = { syncStates: [], memberships: [], deletedRooms: [], timeline: [] };
     client.on(ClientEvent.Sync, (state) => seen.syncStates.push(state));
     client.on(RoomEvent.MyMembership, (room: Room, membership: string) => seen.memberships.push({ roomId: room.roomId, membership }));

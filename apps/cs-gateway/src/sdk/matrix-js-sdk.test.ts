@@ -4,30 +4,13 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { MatrixError, Method, Preset, createClient } from 'matrix-js-sdk';
-import type { ICreateClientOpts, IStateEventWithRoomId, MatrixClient } from 'matrix-js-sdk';
+import type { IStateEventWithRoomId, MatrixClient } from 'matrix-js-sdk';
+import { recordingFetch, sdkClientOptions } from '@membrane/testing';
+import type { SdkExchange } from '@membrane/testing';
+import { startClientStack } from '../test-support/client-stack.js';
+import type { ClientStack } from '../test-support/client-stack.js';
 import type { CreatedUser } from '../test-support/gateway-client.js';
-import { RawReads, enc, startSdkStack } from '../test-support/sdk-stack.js';
-import type { SdkStack } from '../test-support/sdk-stack.js';
-
-/** One HTTP exchange the SDK made. */
-interface Exchange {
-  readonly method: string;
-  readonly path: string;
-  readonly status: number;
-  readonly errcode: string | undefined;
-}
-
-type SdkLogger = NonNullable<ICreateClientOpts['logger']>;
-
-/** Keeps the SDK's request log out of the test output. */
-const quietLogger: SdkLogger = {
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  getChild: () => quietLogger,
-};
+import { RawReads, enc } from '../test-support/raw-reads.js';
 
 /** The SDK reports a refusal as a MatrixError with the status and errcode the gateway sent. */
 function matrixError(status: number, errcode: string): (err: unknown) => boolean {
@@ -47,32 +30,17 @@ async function memberEventsOf(client: MatrixClient, roomId: string, userId: stri
 }
 
 describe('matrix-js-sdk against the CS gateway', () => {
-  let stack: SdkStack;
+  let stack: ClientStack;
   let raw: RawReads;
   let alice: CreatedUser;
   let bob: CreatedUser;
   let aliceSdk: MatrixClient;
   let bobSdk: MatrixClient;
-  const exchanges: Exchange[] = [];
-
-  /** Every request the SDK makes goes through this, so the test sees what it asked for. */
-  const recordingFetch: typeof globalThis.fetch = async (input, init) => {
-    const response = await fetch(input, init);
-    const url = new URL(input instanceof Request ? input.url : String(input));
-    const body = (await response.clone().json().catch(() => ({}))) as { errcode?: string };
-    exchanges.push({ method: init?.method ?? 'GET', path: url.pathname, status: response.status, errcode: body.errcode });
-    return response;
-  };
+  /** Every request the SDK makes, so the test sees what it asked for. */
+  const exchanges: SdkExchange[] = [];
 
   function sdkClient(user: CreatedUser): MatrixClient {
-    return createClient({
-      baseUrl: stack.baseUrl,
-      userId: user.user_id,
-      accessToken: user.access_token,
-      deviceId: user.device_id,
-      fetchFn: recordingFetch,
-      logger: quietLogger,
-    });
+    return createClient(sdkClientOptions(stack.baseUrl, user, recordingFetch(exchanges)));
   }
 
   /** Leave with a reason: the SDK's `leave(roomId)` takes none, so this is the request it would make, with a body. */
@@ -95,7 +63,7 @@ describe('matrix-js-sdk against the CS gateway', () => {
   }
 
   before(async () => {
-    stack = await startSdkStack(['alice', 'bob']);
+    stack = await startClientStack(['alice', 'bob']);
     raw = new RawReads(stack.http);
     ({ alice, bob } = stack.users as Record<'alice' | 'bob', CreatedUser>);
     aliceSdk = sdkClient(alice);

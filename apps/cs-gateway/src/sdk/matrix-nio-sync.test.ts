@@ -7,13 +7,13 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
+import { NioDriver } from '@membrane/testing';
+import type { NioResult } from '@membrane/testing';
 import type { CreatedUser } from '../test-support/gateway-client.js';
 import { startClientStack } from '../test-support/client-stack.js';
 import type { ClientStack } from '../test-support/client-stack.js';
 import { eventsOf } from '../test-support/room-actions.js';
 import type { RoomActions } from '../test-support/room-actions.js';
-import { NioDriver } from './nio-driver.js';
-import type { NioResult } from './nio-driver.js';
 
 const SCRIPT = fileURLToPath(new URL('./nio_sync_flow.py', import.meta.url));
 
@@ -62,7 +62,7 @@ describe('matrix-nio sync() against the CS gateway', () => {
     stack = await startClientStack(['alice', 'bob']);
     act = stack.actions;
     ({ alice, bob } = stack.users as Record<'alice' | 'bob', CreatedUser>);
-    nio = await NioDriver.start(stack.baseUrl, { bob }, { script: SCRIPT });
+    nio = await NioDriver.start(SCRIPT, stack.baseUrl, { bob });
   });
 
   after(async () => {

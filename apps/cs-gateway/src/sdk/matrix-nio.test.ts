@@ -4,12 +4,15 @@
 // the gateway.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { NioDriver } from '@membrane/testing';
+import type { NioResult } from '@membrane/testing';
+import { startClientStack } from '../test-support/client-stack.js';
+import type { ClientStack } from '../test-support/client-stack.js';
 import type { CreatedUser } from '../test-support/gateway-client.js';
-import { RawReads, enc, startSdkStack } from '../test-support/sdk-stack.js';
-import type { SdkStack } from '../test-support/sdk-stack.js';
-import { NioDriver } from './nio-driver.js';
-import type { NioResult } from './nio-driver.js';
+import { RawReads, enc } from '../test-support/raw-reads.js';
 
+const SCRIPT = fileURLToPath(new URL('./nio_flow.py', import.meta.url));
 const R0 = '/_matrix/client/r0';
 
 /** A success of the expected nio response class, sent the way an older client sends it. */
@@ -31,17 +34,17 @@ function assertNioError(result: NioResult, expectedClass: string, status: number
 }
 
 describe('matrix-nio against the CS gateway', () => {
-  let stack: SdkStack;
+  let stack: ClientStack;
   let raw: RawReads;
   let nio: NioDriver;
   let alice: CreatedUser;
   let bob: CreatedUser;
 
   before(async () => {
-    stack = await startSdkStack(['alice', 'bob']);
+    stack = await startClientStack(['alice', 'bob']);
     raw = new RawReads(stack.http);
     ({ alice, bob } = stack.users as Record<'alice' | 'bob', CreatedUser>);
-    nio = await NioDriver.start(stack.baseUrl, stack.users);
+    nio = await NioDriver.start(SCRIPT, stack.baseUrl, stack.users);
   });
 
   after(async () => {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import type { Answer, CreatedUser, GatewayClient } from './gateway-client.js';
 import { openApi } from './gateway-client.js';
-import { CLIENT_V3, enc } from './sdk-stack.js';
+import { CLIENT_V3, enc } from './raw-reads.js';
 
 export type Json = Record<string, unknown>;
 export type Section = 'join' | 'invite' | 'leave' | 'knock';

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { TransactionReplayCache, pdusWithNonCanonicalNumbers } from './transactions.js';
+import { TransactionReplayCache, mayEndLocalMembership, pdusWithNonCanonicalNumbers } from './transactions.js';
 import type { TransactionResponse } from './transactions.js';
 
 describe('transaction replay cache', () => {
@@ -54,5 +54,19 @@ describe('PDUs with non-canonical numbers', () => {
   it('stops after a bounded number of rounds', () => {
     const text = `{"pdus":[${Array.from({ length: 10 }, () => '{"a":1.0}').join(',')}]}`;
     assert.equal(pdusWithNonCanonicalNumbers(text, 3).size, 3);
+  });
+});
+
+describe('PDUs of a room we are not in', () => {
+  const member = (stateKey: unknown, membership: unknown) => ({ type: 'm.room.member', state_key: stateKey, content: { membership } }) as never;
+  it('only a leave or ban of one of our users may matter', () => {
+    assert.equal(mayEndLocalMembership(member('@carol:us.test', 'leave'), 'us.test'), true);
+    assert.equal(mayEndLocalMembership(member('@carol:us.test', 'ban'), 'us.test'), true);
+    assert.equal(mayEndLocalMembership(member('@carol:us.test', 'join'), 'us.test'), false);
+    assert.equal(mayEndLocalMembership(member('@carol:us.test', 'invite'), 'us.test'), false);
+    assert.equal(mayEndLocalMembership(member('@dave:them.test', 'leave'), 'us.test'), false);
+    assert.equal(mayEndLocalMembership(member(7, 'leave'), 'us.test'), false);
+    assert.equal(mayEndLocalMembership({ type: 'm.room.member', state_key: '@carol:us.test', content: 'leave' }, 'us.test'), false);
+    assert.equal(mayEndLocalMembership({ type: 'm.room.message', state_key: '@carol:us.test', content: { membership: 'leave' } }, 'us.test'), false);
   });
 });

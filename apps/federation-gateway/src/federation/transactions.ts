@@ -4,11 +4,15 @@
 // transaction ID seen before from the same origin answers as it did the first
 // time, without processing anything again. PDUs of rooms we are in go through
 // the receipt checks (format, ACL, signatures, hash) and then, per room and in
-// order, to the membership service; PDUs of rooms we do not hold are ignored.
+// order, to the membership service. Of a room we know but are not in (one of
+// our users is invited or knocking) only leaves and bans of our users pass,
+// through the same checks: they may end that invite or knock, and the
+// membership service decides whether the origin is believed. PDUs of rooms
+// we do not hold are ignored.
 // EDUs are accepted and not used: nothing in this project consumes them yet.
 import { JsonParseError, encodeCanonicalJson, isJsonObject, parseJson } from '@membrane/canonical-json';
 import type { JsonObject, JsonValue } from '@membrane/canonical-json';
-import { applyContentHashCheck, computeEventId, validatePdu, verifyEventSignaturesAsync } from '@membrane/events';
+import { applyContentHashCheck, computeEventId, serverNameOf, validatePdu, verifyEventSignaturesAsync } from '@membrane/events';
 import type { Pdu } from '@membrane/events';
 import { MatrixError } from '@membrane/matrix-errors';
 import { InputKind } from '@membrane/proto';
@@ -95,6 +99,18 @@ interface CheckedPdu {
   readonly event: Pdu;
 }
 
+/**
+ * Whether a PDU of a room we are not in may matter to us: a leave or ban of
+ * one of our users, which can end their invite or knock. Everything else of
+ * such a room is ignored before any signature is checked.
+ */
+export function mayEndLocalMembership(json: JsonObject, ourServerName: string): boolean {
+  const stateKey = json['state_key'];
+  const content = json['content'];
+  if (json['type'] !== 'm.room.member' || typeof stateKey !== 'string' || !isJsonObject(content)) return false;
+  return (content['membership'] === 'leave' || content['membership'] === 'ban') && serverNameOf(stateKey) === ourServerName;
+}
+
 /** Receipt checks of one PDU of a room we hold: format, ACL, signatures, hash. */
 async function checkPdu(deps: InboundMembershipDeps, origin: string, room: RoomSnapshot, json: JsonObject, nonCanonical: boolean): Promise<{ event: Pdu } | { error: string }> {
   const { version } = room;
@@ -111,9 +127,10 @@ async function checkPdu(deps: InboundMembershipDeps, origin: string, room: RoomS
 async function processRoom(deps: InboundMembershipDeps, origin: string, roomId: string, items: readonly { index: number; json: JsonObject }[], nonCanonical: ReadonlySet<number>, results: Record<string, PduResult>): Promise<void> {
   const room = await lookupRoom(deps.membership, roomId, deps.serverName);
   // PDUs of rooms we do not hold cannot even be given an ID reliably: ignored, as Synapse does.
-  if (room === undefined || !room.resident) return;
+  if (room === undefined) return;
+  const wanted = room.resident ? items : items.filter(({ json }) => mayEndLocalMembership(json, deps.serverName));
   const checked: CheckedPdu[] = [];
-  for (const { index, json } of items) {
+  for (const { index, json } of wanted) {
     let eventId: string;
     try {
       eventId = computeEventId(json as unknown as Pdu, room.version);

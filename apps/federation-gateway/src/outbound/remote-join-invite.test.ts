@@ -6,24 +6,11 @@ import type { BuiltPdu, Pdu } from '@membrane/events';
 import { AttemptOutcome } from '@membrane/proto';
 import { generateSigningKey } from '@membrane/signing';
 import type { SigningKey } from '@membrane/signing';
-import type { FederationRequest, FederationRequester, FederationResponse } from './federation-client.js';
 import { performRemoteInvite } from './remote-invite.js';
 import { performRemoteJoin } from './remote-join.js';
+import { BOB, CAROL, ROOM, THEM, US, keyForEvent, ourKey, scripted, them, theirKey } from '../test-support/outbound.js';
 
 const version = getRoomVersion('10');
-const US = 'us.test';
-const THEM = 'them.test';
-const ROOM = `!room:${THEM}`;
-const BOB = `@bob:${US}`;
-const CAROL = `@carol:${THEM}`;
-const ourKey = generateSigningKey();
-const theirKey = generateSigningKey();
-const keys = new Map<string, SigningKey>([[US, ourKey], [THEM, theirKey]]);
-const keyForEvent = (server: string, keyId: string): Uint8Array | undefined => {
-  const key = keys.get(server);
-  return key !== undefined && key.keyId === keyId ? key.publicKey : undefined;
-};
-const them = { serverName: THEM, key: theirKey };
 
 /** A small room on them.test: create, carol's join, public join rules. */
 function theirRoom(): BuiltPdu[] {
@@ -31,17 +18,6 @@ function theirRoom(): BuiltPdu[] {
   const join = buildPdu({ version, proto: { type: 'm.room.member', sender: CAROL, room_id: ROOM, state_key: CAROL, content: { membership: 'join' } }, prevEvents: [{ eventId: create.eventId, depth: 1 }], authEvents: [{ eventId: create.eventId }], originServerTs: 2 }, them);
   const rules = buildPdu({ version, proto: { type: 'm.room.join_rules', sender: CAROL, room_id: ROOM, state_key: '', content: { join_rule: 'public' } }, prevEvents: [{ eventId: join.eventId, depth: 2 }], authEvents: [{ eventId: create.eventId }, { eventId: join.eventId }], originServerTs: 3 }, them);
   return [create, join, rules];
-}
-
-function scripted(script: (req: FederationRequest) => FederationResponse): FederationRequester & { calls: FederationRequest[] } {
-  const calls: FederationRequest[] = [];
-  return {
-    calls,
-    async request(req) {
-      calls.push(req);
-      return script(req);
-    },
-  };
 }
 
 describe('performRemoteJoin', () => {

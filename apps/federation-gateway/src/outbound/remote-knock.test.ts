@@ -8,22 +8,10 @@ import { generateSigningKey } from '@membrane/signing';
 import type { FederationRequest, FederationRequester, FederationResponse } from './federation-client.js';
 import { checkKnockRoomState, performRemoteKnock } from './remote-knock.js';
 import { noServerAccepted } from './remote-membership-service.js';
+import { BOB, CAROL, ROOM, THEM, US, keyForEvent, ourKey, scripted, them, theirKey } from '../test-support/outbound.js';
 
 const version = getRoomVersion('11');
-const US = 'us.test';
-const THEM = 'them.test';
-const ROOM = `!room:${THEM}`;
-const BOB = `@bob:${US}`;
-const CAROL = `@carol:${THEM}`;
-const ourKey = generateSigningKey();
-const theirKey = generateSigningKey();
 const signer = { serverName: US, key: ourKey };
-const them = { serverName: THEM, key: theirKey };
-const keys = new Map([[US, ourKey], [THEM, theirKey]]);
-const keyForEvent = async (server: string, keyId: string): Promise<Uint8Array | undefined> => {
-  const key = keys.get(server);
-  return key !== undefined && key.keyId === keyId ? key.publicKey : undefined;
-};
 
 const template = (overrides: Partial<{ userId: string; membership: 'knock' | 'join'; roomId: string }> = {}): JsonObject =>
   buildMembershipTemplate({
@@ -41,17 +29,6 @@ const stateEvent = (type: string, content: JsonObject, roomId = ROOM): JsonObjec
   buildPdu({ version, proto: { type, sender: CAROL, room_id: roomId, state_key: '', content }, prevEvents: [{ eventId: '$prev', depth: 1 }], authEvents: [], originServerTs: 1 }, them).event as unknown as JsonObject;
 
 const knockRoomState = [stateEvent('m.room.create', { room_version: '11', creator: CAROL }), stateEvent('m.room.join_rules', { join_rule: 'knock' }), stateEvent('m.room.name', { name: 'Knock here' })];
-
-function scripted(script: (req: FederationRequest) => FederationResponse): FederationRequester & { calls: FederationRequest[] } {
-  const calls: FederationRequest[] = [];
-  return {
-    calls,
-    async request(req) {
-      calls.push(req);
-      return script(req);
-    },
-  };
-}
 
 const knockOn = (client: FederationRequester, serverNames: string[] = [THEM], reason?: string) =>
   performRemoteKnock({ client, signer, keyForEvent }, { roomId: ROOM, userId: BOB, serverNames, supportedRoomVersions: ['6', '7', '10', '11'], ...(reason === undefined ? {} : { reason }) });

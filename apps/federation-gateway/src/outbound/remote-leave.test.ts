@@ -5,9 +5,10 @@ import { computeEventId, getRoomVersion, verifyEventSignatures } from '@membrane
 import type { Pdu } from '@membrane/events';
 import { AttemptOutcome } from '@membrane/proto';
 import { generateSigningKey } from '@membrane/signing';
-import type { FederationRequest, FederationRequester, FederationResponse } from './federation-client.js';
+import type { FederationRequest, FederationResponse } from './federation-client.js';
 import { FederationRequestError } from './federation-client.js';
 import { performRemoteLeave, shouldFallBackToV1 } from './remote-leave.js';
+import { scripted } from '../test-support/outbound.js';
 
 const US = 'us.test';
 const USER = `@bob:${US}`;
@@ -28,22 +29,6 @@ function template(overrides: JsonObject = {}): JsonObject {
     prev_events: ['$prev'],
     auth_events: ['$create', '$power', '$member'],
     ...overrides,
-  };
-}
-
-type Script = (req: FederationRequest) => FederationResponse | Error;
-
-/** A requester answering from a script and recording the calls. */
-function scripted(script: Script): FederationRequester & { calls: FederationRequest[] } {
-  const calls: FederationRequest[] = [];
-  return {
-    calls,
-    async request(req) {
-      calls.push(req);
-      const answer = script(req);
-      if (answer instanceof Error) throw answer;
-      return answer;
-    },
   };
 }
 

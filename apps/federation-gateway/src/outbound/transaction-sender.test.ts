@@ -1,9 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FederationRequest, FederationRequester, FederationResponse } from './federation-client.js';
+import type { FederationRequest } from './federation-client.js';
 import { FederationRequestError } from './federation-client.js';
 import type { OutboxEntryLike, OutboxSource } from './transaction-sender.js';
 import { TransactionSender, transactionIdOf } from './transaction-sender.js';
+import { scripted } from '../test-support/outbound.js';
 
 interface Row {
   readonly id: number;
@@ -54,19 +55,6 @@ class MemoryOutbox implements OutboxSource {
   }
 }
 
-function recorder(answer: (req: FederationRequest) => FederationResponse | Error): FederationRequester & { calls: FederationRequest[] } {
-  const calls: FederationRequest[] = [];
-  return {
-    calls,
-    async request(req) {
-      calls.push(req);
-      const a = answer(req);
-      if (a instanceof Error) throw a;
-      return a;
-    },
-  };
-}
-
 const pdusOf = (req: FederationRequest): { n: number }[] => (req.body as { pdus: { n: number }[] }).pdus;
 
 describe('TransactionSender', () => {
@@ -74,7 +62,7 @@ describe('TransactionSender', () => {
     const outbox = new MemoryOutbox(() => 0);
     outbox.add('a.test', 120);
     outbox.add('b.test', 3);
-    const client = recorder(() => ({ status: 200, body: { pdus: {} } }));
+    const client = scripted(() => ({ status: 200, body: { pdus: {} } }));
     const sender = new TransactionSender({ serverName: 'us.test', outbox, client, clock: () => 0 });
     let rounds = 0;
     while ((await sender.sendOnce()) && rounds < 20) rounds++;
@@ -95,7 +83,7 @@ describe('TransactionSender', () => {
     const outbox = new MemoryOutbox(() => now);
     outbox.add('down.test', 2);
     let up = false;
-    const client = recorder((req) => (up ? { status: 200, body: {} } : new FederationRequestError(req.destination, 'unreachable', 'ECONNREFUSED')));
+    const client = scripted((req) => (up ? { status: 200, body: {} } : new FederationRequestError(req.destination, 'unreachable', 'ECONNREFUSED')));
     const sender = new TransactionSender({ serverName: 'us.test', outbox, client, clock: () => now, retryInitialMs: 1000, retryMaxMs: 5000 });
     const delays: number[] = [];
     for (let i = 0; i < 5; i++) {
@@ -117,7 +105,7 @@ describe('TransactionSender', () => {
     const outbox = new MemoryOutbox(() => 0);
     outbox.add('a.test', 1);
     outbox.add('b.test', 1);
-    const client = recorder((req) => (req.destination === 'a.test' ? { status: 500, body: { errcode: 'M_UNKNOWN' } } : { status: 200, body: { pdus: { $e2: { error: 'forbidden' } } } }));
+    const client = scripted((req) => (req.destination === 'a.test' ? { status: 500, body: { errcode: 'M_UNKNOWN' } } : { status: 200, body: { pdus: { $e2: { error: 'forbidden' } } } }));
     const attempts: { destination: string; pdus: number; delivered: boolean }[] = [];
     const sender = new TransactionSender({ serverName: 'us.test', outbox, client, clock: () => 0, onTransaction: (a) => attempts.push(a) });
     await sender.sendOnce();
@@ -136,7 +124,7 @@ describe('TransactionSender', () => {
   it('waits for the backoff the client announces for a destination', async () => {
     const outbox = new MemoryOutbox(() => 0);
     outbox.add('a.test', 1);
-    const client = recorder((req) => new FederationRequestError(req.destination, 'backing-off', 'later', 60_000));
+    const client = scripted((req) => new FederationRequestError(req.destination, 'backing-off', 'later', 60_000));
     const sender = new TransactionSender({ serverName: 'us.test', outbox, client, clock: () => 0, retryInitialMs: 10 });
     await sender.sendOnce();
     assert.equal(outbox.failures[0]?.retryAfterMs, 60_000);
@@ -144,7 +132,7 @@ describe('TransactionSender', () => {
 
   it('runs in the background, woken by notify, and stops', async () => {
     const outbox = new MemoryOutbox(Date.now);
-    const client = recorder(() => ({ status: 200, body: {} }));
+    const client = scripted(() => ({ status: 200, body: {} }));
     const sender = new TransactionSender({ serverName: 'us.test', outbox, client, pollIntervalMs: 60_000, concurrency: 2 });
     sender.start();
     await new Promise((r) => setTimeout(r, 20));

@@ -7,6 +7,7 @@
 // name as X-Matrix destination. The names that must resolve are the remotes'
 // (the gateway fetches their keys), and those are `127.0.0.1:<port>`, taken
 // after the remote has bound port 0, so no free port has to be guessed.
+import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +27,21 @@ export const ALICE = `@alice:${US}`;
 
 export const enc = encodeURIComponent;
 export const path = (prefix: string, ...ids: string[]): string => `/_matrix/federation/${prefix}/${ids.map(enc).join('/')}`;
+
+/** The answer is a Matrix error with this status and errcode, and an `error` matching `message` when given. */
+export function assertError(answer: FederationAnswer, status: number, errcode: string, message?: RegExp): void {
+  assert.equal(answer.status, status, answer.text);
+  const body = answer.body as { errcode?: unknown; error?: unknown };
+  assert.equal(body.errcode, errcode, answer.text);
+  if (message !== undefined) assert.match(String(body.error), message, answer.text);
+}
+
+/** A copy of the event without these top-level keys. */
+export const withoutKeys = (event: Pdu, ...keys: string[]): JsonObject => {
+  const copy: JsonObject = { ...(event as unknown as JsonObject) };
+  for (const key of keys) delete copy[key];
+  return copy;
+};
 
 export interface Fixture {
   readonly dir: string;

@@ -10,20 +10,12 @@ import type { ViewedEvent } from '@membrane/proto';
 import { clampMessagesLimit, queryMessages, queryVisibleEvent, queryVisibleMembers, queryVisibleState } from './visible-reads.js';
 import type { MessagesRequest } from './visible-reads.js';
 import { HS, labels, ViewsWorld } from './test-support.js';
+import { rejectsWith } from '../test-support/matrix-errors.js';
 
 const alice = `@alice:${HS}`;
 const bob = `@bob:${HS}`;
 const carol = `@carol:${HS}`;
 const dave = `@dave:${HS}`;
-
-async function rejectsWith(promise: Promise<unknown>, status: number, errcode: string): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(err instanceof MatrixError, `expected a MatrixError, got ${String(err)}`);
-    assert.equal(err.status, status, err.message);
-    assert.equal(err.errcode, errcode, err.message);
-    return true;
-  });
-}
 
 function contentOf(event: ViewedEvent | undefined): Record<string, unknown> {
   return (JSON.parse(event?.eventJson ?? '{}') as { content: Record<string, unknown> }).content;

@@ -1,13 +1,12 @@
-// Talks to nio_flow.py: one /usr/bin/python3 process per test file, one JSON
-// command per line in, one JSON answer per line out. Every call and the whole
-// process are bounded in time; a hung or crashed driver fails the test.
+// Drives matrix-nio through a Python driver script (e.g. the CS gateway's
+// nio_flow.py): one /usr/bin/python3 process, one JSON command per line in,
+// one JSON answer per line out. Every call and the whole process are bounded
+// in time; a hung or crashed driver fails the test.
 import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import type { CreatedUser } from '../test-support/gateway-client.js';
+import type { HomeserverUser } from './homeserver-stack.js';
 
-const SCRIPT = fileURLToPath(new URL('./nio_flow.py', import.meta.url));
 // Debian's python3-matrix-nio loads only under the system interpreter.
 const SYSTEM_PYTHON = '/usr/bin/python3';
 
@@ -32,7 +31,7 @@ export interface NioResult {
   /** The response object's fields; errors carry `status_code` (the errcode) and `message`. */
   readonly fields: Readonly<Record<string, unknown>>;
   readonly request: NioRequest;
-  /** The JSON body the gateway answered. */
+  /** The JSON body the server answered. */
   readonly response: unknown;
 }
 
@@ -43,8 +42,6 @@ interface Pending {
 }
 
 export interface NioDriverOptions {
-  /** Another driver speaking the same protocol (default nio_flow.py). */
-  readonly script?: string;
   /** Bound of one call (nio's own bound is shorter). */
   readonly callTimeoutMs?: number;
   /** Bound of the whole process: killed after this. */
@@ -65,8 +62,9 @@ export class NioDriver {
     readonly nioVersion: string,
   ) {}
 
-  static async start(baseUrl: string, users: Readonly<Record<string, CreatedUser>>, options: NioDriverOptions = {}): Promise<NioDriver> {
-    const child = spawn(SYSTEM_PYTHON, [options.script ?? SCRIPT], { env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' } });
+  /** Starts `script` and hands it the server's base URL and the users it acts as, by name. */
+  static async start(script: string, baseUrl: string, users: Readonly<Record<string, HomeserverUser>>, options: NioDriverOptions = {}): Promise<NioDriver> {
+    const child = spawn(SYSTEM_PYTHON, [script], { env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' } });
     const lifetime = setTimeout(() => child.kill('SIGKILL'), options.lifetimeMs ?? 180_000);
     lifetime.unref();
     const lines = createInterface({ input: child.stdout });
@@ -103,7 +101,7 @@ export class NioDriver {
     return driver;
   }
 
-  /** Runs one nio operation (see `operation` in nio_flow.py) as the named user. */
+  /** Runs one nio operation (see `operation` in the driver script) as the named user. */
   call(as: string, op: string, args: Readonly<Record<string, unknown>> = {}): Promise<NioResult> {
     if (this.exited) return Promise.reject(new Error(`nio driver has exited: ${this.stderr}`));
     const id = this.nextId++;
