@@ -70,6 +70,18 @@ describe('federation gateway: /send transactions', () => {
     assert.equal((await f.membership(roomId, floaty.userId)).membership, Membership.UNSPECIFIED);
   });
 
+  it('refuses a non-canonical number however many others come before it in the body', async () => {
+    const floaty = await joinPdu({ n: 1 });
+    // 1.0 reads as the 1 the request was signed with; only the text is not canonical.
+    const junk = { room_id: '!nowhere:hs.test', junk: Array.from({ length: 150 }, () => 1) };
+    const body = transaction([junk, floaty.join.event]);
+    const rawBody = JSON.stringify(body).replace(/"junk":\[[^\]]*\]/, `"junk":[${Array.from({ length: 150 }, () => '1.0').join(',')}]`).replace('"n":1', '"n":1.0');
+    const answer = await send(`t${++txn}`, body, rawBody);
+    assert.equal(answer.status, 200, answer.text);
+    assert.match(String((answer.body as TransactionAnswer).pdus[floaty.join.eventId]?.error), /canonical JSON/);
+    assert.equal((await f.membership(roomId, floaty.userId)).membership, Membership.UNSPECIFIED);
+  });
+
   it('answers a repeated transaction ID as before and processes nothing new; another ID is processed', async () => {
     const first = await joinPdu();
     const txnId = `t${++txn}`;

@@ -252,6 +252,24 @@ describe('MembershipCore: knocking on rooms of other servers', () => {
       assert.equal(await ourStorage.read((tx) => tx.getSentKnock(roomId, carol)), null);
     });
 
+    it('after a ban ends the knock, the room can lift the ban and invite the user again', async () => {
+      const roomId = await knockRoom();
+      await us.knock({ roomIdOrAlias: roomId, userId: carol, serverNames: [THEM] });
+      const ban = await them.ban({ roomId, sender: alice, target: carol });
+      assert.equal((await us.inputEvents(THEM, 'transaction', [{ json: await theirEvent(ban.eventId) }]))[0]?.accepted, true);
+      assert.equal(await membershipHere(roomId), 'ban');
+      // An invite made over the ban (citing it) is still refused.
+      const banEvent = JSON.parse(await theirEvent(ban.eventId)) as Pdu;
+      const overBan = { ...banEvent, content: { membership: 'invite' }, prev_events: [ban.eventId], auth_events: [...banEvent.auth_events, ban.eventId] };
+      const [refused] = await us.inputEvents(THEM, 'invite', [{ json: JSON.stringify(overBan), roomVersion: '11' }]);
+      assert.match(String(refused?.error?.message), /already ban/);
+      // The unban is news of a room we are not in, which we may never hear; the invite cites it.
+      await them.unban({ roomId, sender: alice, target: carol });
+      const invite = await them.invite({ roomId, sender: alice, invitee: carol });
+      assert.equal(await membershipHere(roomId), 'invite');
+      assert.equal((await us.queryMembership(roomId, carol)).membership?.eventId, invite.eventId);
+    });
+
     it('from a server the knock did not go through: ignored and reported, the user still knocks', async () => {
       const roomId = await knockRoom();
       const knocked = await us.knock({ roomIdOrAlias: roomId, userId: carol, serverNames: [THEM] });
@@ -263,6 +281,16 @@ describe('MembershipCore: knocking on rooms of other servers', () => {
       assert.equal((await us.queryMembership(roomId, carol)).membership?.eventId, knocked.eventId);
       assert.notEqual(await ourStorage.read((tx) => tx.getSentKnock(roomId, carol)), null);
       assert.equal(await ourStorage.read((tx) => tx.getEvent(kick.eventId)), null, 'nothing is stored');
+    });
+
+    it('from a server that was only a candidate (named by the client), not the one that took the knock: not believed', async () => {
+      const roomId = await knockRoom();
+      const knocked = await us.knock({ roomIdOrAlias: roomId, userId: carol, serverNames: [THIRD, THEM] });
+      const kick = await them.kick({ roomId, sender: alice, target: carol });
+      const [outcome] = await us.inputEvents(THIRD, 'transaction', [{ json: await theirEvent(kick.eventId) }]);
+      assert.equal(outcome?.accepted, false);
+      assert.deepEqual(unbelieved.map((u) => [u.origin, u.believedFrom]), [[THIRD, [THEM]]]);
+      assert.equal((await us.queryMembership(roomId, carol)).membership?.eventId, knocked.eventId);
     });
 
     it('a leave that answers an earlier knock does not end a newer one', async () => {

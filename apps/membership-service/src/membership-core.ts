@@ -581,7 +581,7 @@ export class MembershipCore {
    * user citing the invite or knock among its auth events (which also keeps
    * an older leave, replayed, from ending a newer knock). Without the room's
    * state the auth rules cannot judge it, so the sender decides: the end of
-   * a knock is believed from the servers the knock went through and the room
+   * a knock is believed from the server that accepted the knock and the room
    * ID's server, the end of an invite from the server that sent the invite.
    * The event (signatures checked by the gateway) is stored as an outlier
    * and becomes the user's membership, as an out-of-band leave would.
@@ -622,7 +622,10 @@ export class MembershipCore {
     if (current?.membership === 'knock') {
       const sent = await tx.getSentKnock(roomId, userId);
       if (sent === null || sent.eventId !== current.eventId) return undefined;
-      const believedFrom = [...new Set([...sent.servers, serverNameOf(roomId)])].filter((s): s is string => s !== undefined && s !== '');
+      // The server that accepted the knock is stored first; the others were only
+      // candidates (some named by the client or by an inviter) and are used to
+      // rescind, never believed.
+      const believedFrom = [...new Set([sent.servers[0], serverNameOf(roomId)])].filter((s): s is string => s !== undefined && s !== '');
       return { kind: 'knock', eventId: current.eventId, believedFrom };
     }
     if (current?.membership === 'invite') {
@@ -648,7 +651,10 @@ export class MembershipCore {
       return this.acceptRoomEvent(tx, known, version, event, eventId, 'transaction');
     }
     const existing = await tx.getMembership(known.roomId, invitee);
-    if (existing?.membership === 'join' || existing?.membership === 'ban') throw MatrixError.forbidden(`User ${invitee} is already ${existing.membership} in the room`);
+    // A ban we hold of a room we are not in may have been lifted since, which
+    // we need not hear of: it stands only while the invite itself cites it.
+    const banCited = existing?.membership === 'ban' && event.auth_events.some((ref) => (typeof ref === 'string' ? ref : ref[0]) === existing.eventId);
+    if (existing?.membership === 'join' || banCited) throw MatrixError.forbidden(`User ${invitee} is already ${existing?.membership ?? ''} in the room`);
     await tx.insertEvent(eventRow(event, eventId, known.roomId, { outlier: true }));
     await tx.upsertMembership({ userId: invitee, membership: 'invite', eventId, forgotten: false });
     // An invite is how a knock is answered: the knock's row has served.

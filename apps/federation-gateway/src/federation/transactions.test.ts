@@ -51,9 +51,19 @@ describe('PDUs with non-canonical numbers', () => {
     assert.deepEqual([...pdusWithNonCanonicalNumbers('{"pdus":[{"a":1}]}')], []);
   });
 
-  it('stops after a bounded number of rounds', () => {
-    const text = `{"pdus":[${Array.from({ length: 10 }, () => '{"a":1.0}').join(',')}]}`;
-    assert.equal(pdusWithNonCanonicalNumbers(text, 3).size, 3);
+  it('finds them all in one pass over the body, however many there are', () => {
+    const text = `{"pdus":[${Array.from({ length: 50 }, () => `{"a":[${Array.from({ length: 200 }, () => '1.0').join(',')}]}`).join(',')}]}`;
+    assert.equal(pdusWithNonCanonicalNumbers(text).size, 50);
+  });
+
+  it('still finds a later PDU behind many non-canonical numbers in an earlier PDU or in the EDUs', () => {
+    const floats = (n: number): string => Array.from({ length: n }, () => '1.5').join(',');
+    // A sender cannot hide a float in PDU 1 by putting enough of them first.
+    const afterPdu = `{"pdus":[{"junk":[${floats(150)}]},{"n":1.0}]}`;
+    assert.deepEqual([...pdusWithNonCanonicalNumbers(afterPdu)].sort(), [0, 1]);
+    // Synapse sends its body in canonical key order: "edus" before "pdus", and EDUs may hold floats.
+    const afterEdus = `{"edus":[{"content":{"f":[${floats(150)}]}}],"origin":"x","pdus":[{"n":1},{"n":2e3}]}`;
+    assert.deepEqual([...pdusWithNonCanonicalNumbers(afterEdus)], [1]);
   });
 });
 

@@ -61,26 +61,49 @@ export class TransactionReplayCache {
 
 /**
  * Indexes of PDUs whose text breaks the canonical-JSON number rules (`1.0`,
- * `1e5`, `-0`, out-of-range integers), which JSON.parse hides. The body is
- * re-parsed strictly; each offending number is neutralised and the parse
- * repeated, at most `maxRounds` times.
+ * `1e5`, `-0`, out-of-range integers), which JSON.parse hides. A strict
+ * parse says whether there is any; if so, one pass over the tokens of the
+ * body (valid JSON, parsed already) names the PDU of each, however many
+ * there are and wherever they are: a bound on the search would let a PDU
+ * hide behind enough numbers before it.
  */
-export function pdusWithNonCanonicalNumbers(bodyText: string, maxRounds = 100): Set<number> {
+export function pdusWithNonCanonicalNumbers(bodyText: string): Set<number> {
   const found = new Set<number>();
-  let text = bodyText;
-  for (let round = 0; round < maxRounds; round++) {
-    try {
-      parseJson(text, { strictNumbers: true });
-      return found;
-    } catch (err) {
-      if (!(err instanceof JsonParseError) || err.offset === undefined || (err.code !== 'number-not-allowed' && err.code !== 'number-out-of-range')) return found;
-      const index = /^\$\.pdus\[(\d+)\]/.exec(err.path ?? '');
-      if (index !== null) found.add(Number(index[1]));
-      const token = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
-      token.lastIndex = err.offset;
-      const number = token.exec(text);
-      if (number === null) return found;
-      text = `${text.slice(0, err.offset)}0${text.slice(err.offset + number[0].length)}`;
+  try {
+    parseJson(bodyText, { strictNumbers: true });
+    return found;
+  } catch (err) {
+    if (!(err instanceof JsonParseError) || (err.code !== 'number-not-allowed' && err.code !== 'number-out-of-range')) return found;
+  }
+  // The containers around the current token: an object's current key (kept for the top level only), an array's index.
+  const open: { array: boolean; key?: string; index: number }[] = [];
+  let topLevelString: string | undefined;
+  const token = /\s+|"[^"\\]*(?:\\.[^"\\]*)*"|[{}[\]:,]|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/y;
+  for (let match = token.exec(bodyText); match !== null; match = token.exec(bodyText)) {
+    const text = match[0];
+    const top = open.at(-1);
+    switch (text[0]) {
+      case '{':
+      case '[':
+        open.push({ array: text === '[', index: 0 });
+        break;
+      case '}':
+      case ']':
+        open.pop();
+        break;
+      case ',':
+        if (top?.array === true) top.index++;
+        break;
+      case ':':
+        if (top !== undefined && open.length === 1 && topLevelString !== undefined) top.key = JSON.parse(topLevelString) as string;
+        break;
+      case '"':
+        topLevelString = open.length === 1 ? text : undefined;
+        break;
+      default:
+        if (!/^-?\d/.test(text)) break;
+        if (/^-?(?:0|[1-9]\d*)$/.test(text) && text !== '-0' && Number.isSafeInteger(Number(text))) break;
+        if (open[0]?.array === false && open[0].key === 'pdus' && open[1]?.array === true) found.add(open[1].index);
     }
   }
   return found;
