@@ -279,4 +279,18 @@ describe('sync filters', () => {
     // Another user's filter ID is unknown to this user's /sync.
     assertError(await stack.http.call('GET', `${CLIENT_V3}/sync`, { token: u.mallory.access_token, query: { filter: mine.body['filter_id'] as string } }), 400, 'M_INVALID_PARAM');
   });
+
+  it("keeps a sender's `__proto__` content key to the filtered event: other users' requests are unaffected", async () => {
+    const own = await act.createRoom(u.mallory, { preset: 'private_chat' });
+    const content = JSON.parse('{"msgtype":"m.text","body":"x","__proto__":{"third_party_signed":{}}}') as Json;
+    const sent = await act.sendRaw(u.mallory, own, content, `proto-${process.pid}`);
+    assert.equal(sent.status, 200, sent.text);
+    const filter = { room: { rooms: [own], timeline: { limit: 1 } }, event_fields: ['type', 'content.__proto__.third_party_signed'] };
+    const sync = await act.sync(u.mallory, { filter: JSON.stringify(filter) });
+    // Had the key reached Object.prototype, every request body would seem to carry third_party_signed.
+    const other = await act.createRoom(u.alice, { preset: 'public_chat' });
+    await act.join(u.bob, other);
+    const [event] = eventsOf(sync.rooms.join[own], 'timeline');
+    assert.deepEqual(event, JSON.parse('{"type":"m.room.message","content":{"__proto__":{"third_party_signed":{}}}}'));
+  });
 });

@@ -83,4 +83,16 @@ describe('event_fields paths', () => {
     assert.deepEqual(onlyFields(event, ['type.length', 'content.body.x']), {});
     assert.deepEqual(onlyFields(event, []), {});
   });
+
+  it('copies a `__proto__` key that a sender put in the content as a plain field, never reaching Object.prototype', () => {
+    // Event content is the sender's to choose, and JSON.parse keeps `__proto__` as an own key.
+    const pdu = JSON.parse('{"type":"m.room.message","content":{"__proto__":{"polluted":"yes"},"body":"hi"}}') as Record<string, unknown>;
+    try {
+      const event = onlyFields(pdu, ['content.__proto__.polluted', 'content.body']);
+      assert.equal(({} as Record<string, unknown>)['polluted'], undefined, 'Object.prototype is untouched');
+      assert.equal(JSON.stringify(event), '{"content":{"__proto__":{"polluted":"yes"},"body":"hi"}}');
+    } finally {
+      delete (Object.prototype as Record<string, unknown>)['polluted'];
+    }
+  });
 });

@@ -62,6 +62,14 @@ function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * Sets an own property. Plain assignment of a key such as `__proto__` (which
+ * a sender may put in content) would reach the prototype instead.
+ */
+function setOwn(target: JsonObject, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 /** Keeps only the listed fields (spec `event_fields`); paths that lead nowhere are skipped. */
 export function onlyFields(event: JsonObject, fields: readonly string[]): JsonObject {
   const kept: JsonObject = {};
@@ -72,10 +80,16 @@ export function onlyFields(event: JsonObject, fields: readonly string[]): JsonOb
     if (from === undefined) continue;
     let into = kept;
     for (const key of path.slice(0, -1)) {
-      const child = into[key];
-      into = isObject(child) ? child : (into[key] = {}) as JsonObject;
+      const child = Object.hasOwn(into, key) ? into[key] : undefined;
+      if (isObject(child)) {
+        into = child;
+      } else {
+        const created: JsonObject = {};
+        setOwn(into, key, created);
+        into = created;
+      }
     }
-    into[path[path.length - 1] as string] = from;
+    setOwn(into, path[path.length - 1] as string, from);
   }
   return kept;
 }

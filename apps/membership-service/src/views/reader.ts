@@ -50,7 +50,7 @@ async function isWorldReadable(tx: ReadTx, roomId: string): Promise<boolean> {
  * only rejected an invite or withdrew a knock has not (an earlier join and
  * leave is not looked for, which errs on the side of showing less).
  */
-async function wasJoinedBefore(tx: ReadTx, beforeGroupId: number, userId: string): Promise<boolean> {
+export async function wasJoinedBefore(tx: ReadTx, beforeGroupId: number, userId: string): Promise<boolean> {
   const [entry] = (await tx.getStateGroupEntries(beforeGroupId, [{ type: 'm.room.member', stateKey: userId }])) ?? [];
   if (entry === undefined) return false;
   const event = await tx.getEvent(entry.eventId);

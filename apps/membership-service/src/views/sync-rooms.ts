@@ -38,6 +38,12 @@ export interface TimelineWindow {
    * limited, since the client has a gap.
    */
   readonly state: 'full' | 'delta';
+  /**
+   * The user reads as a member (default true): false for a room they left
+   * without ever joining (a rejected or withdrawn invite or knock), who see
+   * no `shared` history, as in /messages.
+   */
+  readonly viewerIsMember?: boolean;
 }
 
 interface TimelineScan {
@@ -100,7 +106,7 @@ async function scanTimeline(ctx: SyncRoomContext, row: MembershipRecord, window:
     read += batch.length;
     lowestRead = last.position;
     cursor = last.position - 1;
-    const visible = new Set((await filterVisibleEvents(ctx.tx, ctx.userId, batch, { viewerIsMember: true, cache: ctx.cache })).map((e) => e.eventId));
+    const visible = new Set((await filterVisibleEvents(ctx.tx, ctx.userId, batch, { viewerIsMember: window.viewerIsMember ?? true, cache: ctx.cache })).map((e) => e.eventId));
     for (const event of batch) {
       // An out-of-band membership (a rejected remote invite) has no place in
       // the room's DAG, but it is the user's own news: show it to them.

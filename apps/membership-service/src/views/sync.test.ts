@@ -19,6 +19,7 @@ import { appendLocalEvent } from '../room-writer.js';
 import { openStorage } from '../storage/index.js';
 import type { Storage } from '../storage/index.js';
 import { computeSync, querySync } from './sync.js';
+import { queryMessages } from './visible-reads.js';
 
 const HS = 'hs.test';
 const alice = `@alice:${HS}`;
@@ -490,6 +491,31 @@ describe('QuerySync on SQLite', () => {
       assert.deepEqual(bodies(incremental), ['seen']);
       const initial = roomIn(await sync(jo, { filter: { room: { include_leave: true } } }), roomId);
       assert.deepEqual(bodies(initial), ['seen']);
+    });
+  });
+
+  describe('history visibility of a rejected invite', () => {
+    it('shows a user who only rejected an invite no shared history, as /messages does', async () => {
+      const nell = `@nell:${HS}`;
+      const { roomId } = await core.createRoom({ creator: alice, preset: 'private_chat', historyVisibility: 'shared' });
+      await say(roomId, alice, 'before the invite');
+      const token = (await sync(nell)).nextPosition;
+      await core.invite({ roomId, sender: alice, invitee: nell });
+      await say(roomId, alice, 'while invited');
+      await core.rejectInvite({ roomId, userId: nell });
+
+      const messages = await queryMessages(storage, { roomId, viewerUserId: nell, backwards: true, limit: 50 });
+      assert.deepEqual(pdus(messages.events).filter((e) => e.type === 'm.room.message'), [], '/messages shows no shared history');
+      const incremental = roomIn(await sync(nell, { since: token }), roomId);
+      assert.equal(incremental?.membership, Membership.LEAVE);
+      assert.deepEqual(bodies(incremental), [], 'incremental sync');
+      const initial = roomIn(await sync(nell, { filter: { room: { include_leave: true, timeline: { limit: 50 } } } }), roomId);
+      assert.deepEqual(bodies(initial), [], 'initial sync with include_leave');
+      assert.deepEqual(
+        pdus(initial?.timeline ?? []).map((e) => membershipOfEvent(e)),
+        ['invite', 'leave'],
+        'their own invite and leave stay visible',
+      );
     });
   });
 

@@ -21,6 +21,7 @@ import { parseFilter, roomMatches, timelineLimitOf } from '@membrane/views';
 import type { CommitNotifier } from '../commit-notifier.js';
 import type { MembershipRecord, ReadTx, Storage } from '../storage/index.js';
 import { VisibilityCache } from './event-visibility.js';
+import { wasJoinedBefore } from './reader.js';
 import { roomsWithNews, wasJoinedAt } from './sync-news.js';
 import { MAX_TIMELINE_LIMIT, stateAfterLeave, strippedRoom, timelineRoom } from './sync-rooms.js';
 import type { SyncRoomContext } from './sync-rooms.js';
@@ -156,10 +157,13 @@ function joinedRoomWhole(ctx: SyncRoomContext, row: MembershipRecord, now: numbe
 /**
  * A left or banned room: visible events after `after` up to and including
  * the leave (nothing after it), and the state before them; the state after
- * the leave when no event is left to show.
+ * the leave when no event is left to show. `shared` history is shown only
+ * to a user who left from a join, as /messages does (reader.ts).
  */
 async function leftRoom(ctx: SyncRoomContext, row: MembershipRecord, after: number): Promise<SyncRoom> {
-  return timelineRoom(ctx, row, { after, upTo: row.position, state: 'full' }, await stateAfterLeave(ctx, row));
+  const groups = await ctx.tx.getEventStateGroups(row.eventId);
+  const viewerIsMember = groups !== null && (await wasJoinedBefore(ctx.tx, groups.beforeGroupId, row.userId));
+  return timelineRoom(ctx, row, { after, upTo: row.position, state: 'full', viewerIsMember }, await stateAfterLeave(ctx, row));
 }
 
 /**

@@ -126,12 +126,12 @@ describe('visible reads', () => {
       }
     });
 
-    it('a room this server does not know is 403, like one the user may not read', async () => {
+    it('a room this server does not know is 403 (404 for an event), like one the user may not read', async () => {
       const unknown = `!unknown:${HS}`;
       await rejectsWith(state(unknown, alice), 403, 'M_FORBIDDEN');
       await rejectsWith(queryVisibleMembers(world.storage, { roomId: unknown, viewerUserId: alice }), 403, 'M_FORBIDDEN');
       await rejectsWith(messages(unknown, alice), 403, 'M_FORBIDDEN');
-      await rejectsWith(queryVisibleEvent(world.storage, { roomId: unknown, eventId: '$x', viewerUserId: alice }), 403, 'M_FORBIDDEN');
+      await rejectsWith(queryVisibleEvent(world.storage, { roomId: unknown, eventId: '$x', viewerUserId: alice }), 404, 'M_NOT_FOUND');
     });
 
     it('a leave without stored room state (an out-of-band rejection) shows nothing: 403', async () => {
@@ -201,6 +201,16 @@ describe('visible reads', () => {
     });
   });
 
+  describe('QueryVisibleEvent refusals', () => {
+    it('answers 404, the only refusal the spec gives /event, to users who may not read the room', async () => {
+      const closed = await world.room(alice, 'shared', { invitees: [bob] });
+      const secret = await world.send(closed, alice, 'secret');
+      for (const viewer of [bob, dave]) {
+        await rejectsWith(queryVisibleEvent(world.storage, { roomId: closed, eventId: secret.eventId, viewerUserId: viewer }), 404, 'M_NOT_FOUND');
+      }
+    });
+  });
+
   describe('QueryVisibleMembers', () => {
     it('filters by membership and not_membership', async () => {
       const { roomId } = await roomBobLeft();
@@ -224,6 +234,20 @@ describe('visible reads', () => {
       assert.deepEqual(await members(alice, end), [`join:${alice}`, `leave:${bob}`, `join:${carol}`]);
       assert.deepEqual(await members(bob, end), [`join:${alice}`, `leave:${bob}`], 'bob cannot see past his leave');
       assert.deepEqual(await members(alice, 0), [], 'before the room began');
+    });
+
+    it('refuses members as of a point the viewer may not see (under joined, before they joined)', async () => {
+      const eve = `@eve:${HS}`;
+      const roomId = await world.room(alice, 'joined', { public: true });
+      const eveJoin = await world.join(roomId, eve);
+      const eveJoinPosition = (await world.storage.read((tx) => tx.getEvent(eveJoin)))?.position ?? 0;
+      await world.leave(roomId, eve);
+      const bobJoin = await world.join(roomId, bob);
+      const bobJoinPosition = (await world.storage.read((tx) => tx.getEvent(bobJoin)))?.position ?? 0;
+      const members = (atPosition: number) => queryVisibleMembers(world.storage, { roomId, viewerUserId: bob, atPosition });
+      assert.deepEqual(labels((await members(bobJoinPosition)).events), [`join:${alice}`, `join:${bob}`, `leave:${eve}`], 'from his own join on');
+      await rejectsWith(members(eveJoinPosition), 403, 'M_FORBIDDEN');
+      await rejectsWith(members(bobJoinPosition - 1), 403, 'M_FORBIDDEN');
     });
   });
 

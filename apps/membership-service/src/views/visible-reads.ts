@@ -8,7 +8,7 @@ import type { RoomEventFilter } from '@membrane/views';
 import { eventMatches, parseRoomEventFilter } from '@membrane/views';
 import type { ReadTx, StateEntry, Storage, StoredEvent, StoredMembership } from '../storage/index.js';
 import { filterVisibleEvents, isShowable, toViewedEvents, VisibilityCache } from './event-visibility.js';
-import { findReader, notReadable, requireReader } from './reader.js';
+import { findReader, requireReader } from './reader.js';
 import type { RoomReader } from './reader.js';
 
 export const DEFAULT_MESSAGES_LIMIT = 10;
@@ -62,8 +62,8 @@ function membershipOfJson(json: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-/** The state group after the newest showable room event at or before `position`; null before the room began. */
-async function stateGroupAt(tx: ReadTx, roomId: string, position: number): Promise<number | null> {
+/** The newest showable room event at or before `position` and the state group after it; null before the room began. */
+async function stateAt(tx: ReadTx, roomId: string, position: number): Promise<{ event: StoredEvent; groupId: number } | null> {
   let cursor = position;
   for (let scanned = 0; scanned < MAX_SCANNED_PER_PAGE && cursor > 0; scanned += SCAN_BATCH) {
     const batch = await tx.getRoomEventsBackwards(roomId, cursor, SCAN_BATCH);
@@ -72,7 +72,7 @@ async function stateGroupAt(tx: ReadTx, roomId: string, position: number): Promi
       const groups = await tx.getStateGroupsOfEvents(showable.map((e) => e.eventId));
       for (const event of showable) {
         const group = groups.get(event.eventId);
-        if (group !== undefined) return group.afterGroupId;
+        if (group !== undefined) return { event, groupId: group.afterGroupId };
       }
     }
     if (batch.length < SCAN_BATCH) return null;
@@ -84,7 +84,9 @@ async function stateGroupAt(tx: ReadTx, roomId: string, position: number): Promi
 /**
  * The member events of the state the viewer may see, or of the state as of
  * the stream position `atPosition` (never beyond their leave), filtered by
- * membership.
+ * membership. The state as of a point is shown only if the viewer may see
+ * the event that ends there (403 otherwise, as Synapse): history visibility
+ * covers past member events too.
  */
 export async function queryVisibleMembers(
   storage: Storage,
@@ -103,8 +105,11 @@ export async function queryVisibleMembers(
       members = await visibleStateEvents(tx, reader, { type: 'm.room.member' });
     } else {
       const bound = reader.upTo === null ? request.atPosition : Math.min(request.atPosition, reader.upTo);
-      const groupId = await stateGroupAt(tx, request.roomId, bound);
-      const entries = groupId === null ? [] : ((await tx.getStateGroup(groupId)) ?? []);
+      const at = await stateAt(tx, request.roomId, bound);
+      if (at !== null && (await filterVisibleEvents(tx, request.viewerUserId, [at.event], { viewerIsMember: reader.viewerIsMember })).length === 0) {
+        throw MatrixError.forbidden(`User ${request.viewerUserId} may not see room ${request.roomId} as of that point`);
+      }
+      const entries = at === null ? [] : ((await tx.getStateGroup(at.groupId)) ?? []);
       members = await eventsOfEntries(tx, entries.filter((e) => e.type === 'm.room.member'));
     }
     const only = request.memberships !== undefined && request.memberships.length > 0 ? new Set<string>(request.memberships) : undefined;
@@ -119,8 +124,8 @@ export async function queryVisibleMembers(
 
 /**
  * One event of the room, if the viewer may see it: in the room, within their
- * leave bound and visible by history visibility; otherwise 404 (and 404 for a
- * room the viewer forgot).
+ * leave bound and visible by history visibility; otherwise 404, also for a
+ * room the viewer forgot or may not read (the spec gives /event no 403).
  */
 export async function queryVisibleEvent(
   storage: Storage,
@@ -129,8 +134,7 @@ export async function queryVisibleEvent(
   return storage.read(async (tx) => {
     const reader = await findReader(tx, request.roomId, request.viewerUserId);
     const notFound = MatrixError.notFound('Event not found.');
-    if (reader === 'forgotten') throw notFound;
-    if (reader === 'not-readable') throw notReadable(request.viewerUserId, request.roomId);
+    if (typeof reader === 'string') throw notFound;
     const event = await tx.getEvent(request.eventId);
     if (event === null || event.roomId !== request.roomId) throw notFound;
     if (reader.upTo !== null && event.position > reader.upTo) throw notFound;
