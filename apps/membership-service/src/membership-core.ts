@@ -617,6 +617,11 @@ export class MembershipCore {
    * servers whose word ends it; undefined when the user has neither, or
    * their membership is not the one the stored invite or knock tells of.
    */
+  /** The servers to try for a room elsewhere, in the order given: named once, never empty, never us. */
+  private otherServers(candidates: readonly (string | undefined)[]): string[] {
+    return [...new Set(candidates)].filter((s): s is string => s !== undefined && s !== '' && s !== this.serverName);
+  }
+
   private async pendingRemoteMembership(tx: RoomTx, roomId: string, userId: string): Promise<{ kind: 'invite' | 'knock'; eventId: string; believedFrom: string[] } | undefined> {
     const current = await tx.getMembership(roomId, userId);
     if (current?.membership === 'knock') {
@@ -715,9 +720,7 @@ export class MembershipCore {
     const remote = this.options.remote;
     if (remote?.join === undefined) throw new MatrixError(501, 'M_UNRECOGNIZED', `Joining rooms on other servers (${roomId}) is not supported without a federation gateway`);
     const invite = await this.storage.read((tx) => tx.getReceivedInvite(roomId, request.userId));
-    const servers = [...new Set([...(request.serverNames ?? []), ...(invite?.servers ?? []), serverNameOf(roomId)])].filter(
-      (s): s is string => s !== undefined && s !== '' && s !== this.serverName,
-    );
+    const servers = this.otherServers([...(request.serverNames ?? []), ...(invite?.servers ?? []), serverNameOf(roomId)]);
     if (servers.length === 0) throw MatrixError.notFound(`No server is known to join ${roomId} through`);
     const answer = await remote.join({
       roomId,
@@ -777,9 +780,7 @@ export class MembershipCore {
     const { invite, current } = await this.storage.read(async (tx) => ({ invite: await tx.getReceivedInvite(roomId, request.userId), current: await tx.getMembership(roomId, request.userId) }));
     // Already knocking (e.g. a retried call): the knock there is the answer.
     if (current?.membership === 'knock') return { roomId, eventId: current.eventId };
-    const servers = [...new Set([...(request.serverNames ?? []), serverNameOf(roomId), ...(invite?.servers ?? [])])].filter(
-      (s): s is string => s !== undefined && s !== '' && s !== this.serverName,
-    );
+    const servers = this.otherServers([...(request.serverNames ?? []), serverNameOf(roomId), ...(invite?.servers ?? [])]);
     if (servers.length === 0) throw MatrixError.notFound(`No server is known to knock on ${roomId} through`);
     const answer = await remote.knock({
       roomId,
